@@ -1,0 +1,16 @@
+//! The identity platform: discovery, JWKS, authorize (sign-in, consent, admin-consent requests), token.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Runtime identity state: authorization codes, refresh tokens, assertion replay cache, pending sign-ins.
+#[derive(Debug, Default)]
+pub struct IdentityState {}
+
+/// The identity platform's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new().with_state(state)
+}
