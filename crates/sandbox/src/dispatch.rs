@@ -92,10 +92,13 @@ pub async fn dispatch(state: Arc<AppState>, mut request: Request) -> Response {
         }
     }
 
-    let context = RequestContext { service, cloud, explicit_host, public_base: format!("{scheme}://{authority}{prefix}") };
+    let context =
+        RequestContext { service, cloud, explicit_host, public_base: format!("{scheme}://{authority}{prefix}") };
     request.extensions_mut().insert(context.clone());
 
-    if let Some(response) = crate::knobs::before_request(&state, &context, request.method(), request.uri(), request.headers()).await {
+    if let Some(response) =
+        crate::knobs::before_request(&state, &context, request.method(), request.uri(), request.headers()).await
+    {
         return response;
     }
 

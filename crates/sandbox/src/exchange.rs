@@ -16,7 +16,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
-                axum::Json(json!({"error": {"code": "NotFound", "message": "The Exchange admin API is not emulated yet."}})),
+                axum::Json(
+                    json!({"error": {"code": "NotFound", "message": "The Exchange admin API is not emulated yet."}}),
+                ),
             )
                 .into_response()
         })

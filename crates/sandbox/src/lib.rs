@@ -96,7 +96,9 @@ impl SandboxBuilder {
     /// Builds the state and serves it on `listener` (HTTPS and HTTP on the same port) until
     /// [`RunningSandbox::shutdown`] or drop.
     pub async fn start(self, listener: TcpListener) -> Result<RunningSandbox, Error> {
-        let addr = listener.local_addr().map_err(|source| Error::Io { context: "reading the listener address".into(), source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Io { context: "reading the listener address".into(), source })?;
         let directory = self.seed.build(chrono::Utc::now())?;
         let keys = SigningKeys::generate()?;
         let tls = TlsMaterial::generate()?;

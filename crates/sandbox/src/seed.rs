@@ -276,7 +276,13 @@ fn build_app(seed: &AppSeed, now: DateTime<Utc>) -> Result<App, Error> {
     let required_permissions = seed
         .required_permissions
         .iter()
-        .map(|text| parse_permission(text).map(|(resource, name, application)| RequiredPermission { resource, name, application }))
+        .map(|text| {
+            parse_permission(text).map(|(resource, name, application)| RequiredPermission {
+                resource,
+                name,
+                application,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(App {
         app_id: seed.app_id,
@@ -294,11 +300,13 @@ fn build_app(seed: &AppSeed, now: DateTime<Utc>) -> Result<App, Error> {
 /// Reads a PEM certificate into an app credential.
 pub fn certificate_from_pem(pem: &str) -> Result<AppCertificate, String> {
     use base64::Engine;
-    let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|error| format!("certificate PEM: {error}"))?;
+    let (_, parsed) =
+        x509_parser::pem::parse_x509_pem(pem.as_bytes()).map_err(|error| format!("certificate PEM: {error}"))?;
     let certificate = parsed.parse_x509().map_err(|error| format!("certificate: {error}"))?;
     let validity = certificate.validity();
     let to_time = |time: x509_parser::time::ASN1Time| {
-        DateTime::<Utc>::from_timestamp(time.timestamp(), 0).ok_or_else(|| "certificate validity out of range".to_string())
+        DateTime::<Utc>::from_timestamp(time.timestamp(), 0)
+            .ok_or_else(|| "certificate validity out of range".to_string())
     };
     Ok(AppCertificate {
         key_id: Uuid::new_v4(),
@@ -419,9 +427,9 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
     }
     for user_seed in &seed.users {
         if let Some(manager) = &user_seed.manager {
-            let manager_id = *ids_by_upn
-                .get(&manager.to_ascii_lowercase())
-                .ok_or_else(|| context(format!("user {}: manager {manager} is not a user of this tenant", user_seed.upn)))?;
+            let manager_id = *ids_by_upn.get(&manager.to_ascii_lowercase()).ok_or_else(|| {
+                context(format!("user {}: manager {manager} is not a user of this tenant", user_seed.upn))
+            })?;
             let id = ids_by_upn[&user_seed.upn.to_ascii_lowercase()];
             tenant.update_user(id, |user| user.manager = Some(manager_id));
         }
@@ -495,11 +503,16 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
     }
     for grant in &seed.delegated_grants {
         if tenant.service_principal(grant.app_id).is_none() {
-            return Err(context(format!("delegated grant for app {} which has no service principal here", grant.app_id)));
+            return Err(context(format!(
+                "delegated grant for app {} which has no service principal here",
+                grant.app_id
+            )));
         }
         let principal = match &grant.user {
             Some(upn) => Some(
-                *ids_by_upn.get(&upn.to_ascii_lowercase()).ok_or_else(|| context(format!("grant for unknown user {upn}")))?,
+                *ids_by_upn
+                    .get(&upn.to_ascii_lowercase())
+                    .ok_or_else(|| context(format!("grant for unknown user {upn}")))?,
             ),
             None => None,
         };
@@ -514,7 +527,11 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
 }
 
 fn default_domain(tenant: &Tenant) -> String {
-    tenant.domains.iter().find(|domain| domain.is_default).map_or_else(|| tenant.initial_domain().to_string(), |domain| domain.name.clone())
+    tenant
+        .domains
+        .iter()
+        .find(|domain| domain.is_default)
+        .map_or_else(|| tenant.initial_domain().to_string(), |domain| domain.name.clone())
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ impl TlsMaterial {
         ca_params.distinguished_name.push(DnType::CommonName, "Tenure sandbox CA");
         ca_params.distinguished_name.push(DnType::OrganizationName, "Tenure sandbox");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca_params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let ca_cert = ca_params.self_signed(&ca_key).map_err(crypto("self-signing the CA"))?;
         let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
@@ -46,12 +47,14 @@ impl TlsMaterial {
         }
         names.sort();
         names.dedup();
-        let server_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(crypto("generating the server key"))?;
+        let server_key =
+            KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(crypto("generating the server key"))?;
         let mut server_params = CertificateParams::new(names).map_err(crypto("server certificate parameters"))?;
         server_params.subject_alt_names.push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
         server_params.subject_alt_names.push(SanType::IpAddress(std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)));
         server_params.distinguished_name.push(DnType::CommonName, "Tenure sandbox");
-        let server_cert = server_params.signed_by(&server_key, &issuer).map_err(crypto("signing the server certificate"))?;
+        let server_cert =
+            server_params.signed_by(&server_key, &issuer).map_err(crypto("signing the server certificate"))?;
 
         let chain = vec![server_cert.der().clone(), ca_cert.der().clone()];
         let key = rustls::pki_types::PrivateKeyDer::try_from(server_key.serialize_der())

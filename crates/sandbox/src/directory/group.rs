@@ -121,7 +121,11 @@ impl Group {
             "visibility" => opt(&self.visibility),
             "membershipRule" => opt(&self.membership_rule),
             "membershipRuleProcessingState" => {
-                if self.is_dynamic() { Value::String("On".into()) } else { Value::Null }
+                if self.is_dynamic() {
+                    Value::String("On".into())
+                } else {
+                    Value::Null
+                }
             }
             "isAssignableToRole" => Value::Bool(self.is_assignable_to_role),
             "proxyAddresses" => json!(self.proxy_addresses),

@@ -225,9 +225,10 @@ impl User {
             "employeeType" => opt_str(&self.employee_type),
             "employeeHireDate" => opt_time(&self.employee_hire_date),
             "employeeLeaveDateTime" => opt_time(&self.employee_leave_date_time),
-            "employeeOrgData" => self.employee_org_data.as_ref().map_or(Value::Null, |org| {
-                json!({"division": org.division, "costCenter": org.cost_center})
-            }),
+            "employeeOrgData" => self
+                .employee_org_data
+                .as_ref()
+                .map_or(Value::Null, |org| json!({"division": org.division, "costCenter": org.cost_center})),
             "onPremisesImmutableId" => opt_str(&self.on_premises_immutable_id),
             "passwordPolicies" => opt_str(&self.password_policies),
             "userType" => Value::String(self.user_type.clone()),

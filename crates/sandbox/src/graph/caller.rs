@@ -95,7 +95,9 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             TokenProblem::Expired | TokenProblem::NotYetValid => {
                 GraphError::unauthenticated("Lifetime validation failed, the token is expired.")
             }
-            TokenProblem::WrongAudience => GraphError::unauthenticated("Access token validation failure. Invalid audience."),
+            TokenProblem::WrongAudience => {
+                GraphError::unauthenticated("Access token validation failure. Invalid audience.")
+            }
         })?;
         state.token_cache.insert(token, claims.clone());
         resolve(state, claims, &cloud.graph_resource())

@@ -15,7 +15,8 @@ use super::error::GraphError;
 use crate::clock::graph_time;
 
 /// Graph's JSON content type.
-pub const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub const GRAPH_JSON: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// The ids of the request being served, available to handlers as an extension.
 #[derive(Clone, Debug)]
@@ -76,19 +77,27 @@ fn is_json(response: &Response) -> bool {
 /// Maps a status that axum produced on its own (no handler error) to Graph's error.
 fn rejection_to_graph_error(status: StatusCode) -> GraphError {
     match status {
-        StatusCode::NOT_FOUND => GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment."),
+        StatusCode::NOT_FOUND => {
+            GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment.")
+        }
         StatusCode::METHOD_NOT_ALLOWED => GraphError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "Request_BadRequest",
             "Specified HTTP method is not allowed for the request target.",
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => GraphError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "The request is too large."),
-        status if status.is_server_error() => GraphError::new(status, "generalException", "An unexpected error occurred."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => {
+            GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+            )
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            GraphError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "The request is too large.")
+        }
+        status if status.is_server_error() => {
+            GraphError::new(status, "generalException", "An unexpected error occurred.")
+        }
         status => GraphError::new(status, "BadRequest", status.canonical_reason().unwrap_or("Bad request").to_string()),
     }
 }
@@ -117,5 +126,6 @@ fn render(error: &GraphError, ids: &RequestIds, response: Response) -> Response 
 /// The response for a handler panic: a Graph 500, never a bodiless one.
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("A Graph handler panicked; answering 500.");
-    GraphError::new(StatusCode::INTERNAL_SERVER_ERROR, "generalException", "An unexpected error occurred.").into_response()
+    GraphError::new(StatusCode::INTERNAL_SERVER_ERROR, "generalException", "An unexpected error occurred.")
+        .into_response()
 }

@@ -48,13 +48,19 @@ impl GraphError {
         GraphError::new(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
-            format!("Resource '{key}' does not exist or one of its queried reference-property objects are not present."),
+            format!(
+                "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
+            ),
         )
     }
 
     /// 403 `Authorization_RequestDenied`.
     pub fn forbidden() -> GraphError {
-        GraphError::new(StatusCode::FORBIDDEN, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        GraphError::new(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )
     }
 
     /// 400 `Request_BadRequest` with an `ObjectConflict` detail for a uniqueness violation.

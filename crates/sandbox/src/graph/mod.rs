@@ -1,9 +1,11 @@
 //! Microsoft Graph v1.0: users, groups, licences, deleted items, delta and `$batch`, with Graph's OData query
 //! options, permission checks from the token, and Graph's error envelope.
 
+pub mod batch;
 pub mod caller;
 pub mod envelope;
 pub mod error;
+pub mod odata;
 
 use std::sync::Arc;
 

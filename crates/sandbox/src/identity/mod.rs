@@ -14,3 +14,9 @@ pub struct IdentityState {}
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new().with_state(state)
 }
+
+/// The sandbox admin pages that belong to the identity platform (pending admin consent requests and their
+/// approval), mounted by [`crate::admin`] under `/_sandbox`.
+pub fn admin_routes(state: Arc<AppState>) -> Router {
+    Router::new().with_state(state)
+}

@@ -27,6 +27,11 @@ impl KnobState {
     pub fn new(knobs: Knobs) -> KnobState {
         KnobState { settings: parking_lot::RwLock::new(knobs) }
     }
+
+    /// How long a newly created object stays invisible to reads (zero when the knob is off).
+    pub fn replication_delay(&self) -> chrono::Duration {
+        chrono::Duration::zero()
+    }
 }
 
 /// Runs before a request reaches its service; a returned response (fault, drop) short-circuits it.
