@@ -10,6 +10,7 @@
 //! replication delay and failures; [`admin`] is the sandbox's own admin API.
 
 pub mod admin;
+pub mod bulk;
 pub mod clock;
 pub mod cloud;
 pub mod directory;

@@ -14,7 +14,7 @@ use crate::directory::Directory;
 use crate::directory::app::{App, AppCertificate, ClientSecret, DelegatedGrant, RequiredPermission, ServicePrincipal};
 use crate::directory::group::Group;
 use crate::directory::tenant::{Domain, ServicePlan, Sku, Tenant};
-use crate::directory::user::{AssignedLicense, User, password_hash};
+use crate::directory::user::{AssignedLicense, User};
 use crate::permissions::Resource;
 
 /// The sample seed bundled with the sandbox.
@@ -372,53 +372,19 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mail = user_seed.mail.clone().or_else(|| (!licenses.is_empty()).then(|| user_seed.upn.clone()));
-        let nickname = user_seed.upn.split('@').next().unwrap_or("").to_string();
-        let user = User {
-            id,
-            created: now,
-            deleted: None,
-            account_enabled: user_seed.account_enabled,
-            display_name: user_seed.display_name.clone(),
-            given_name: user_seed.given_name.clone(),
-            surname: user_seed.surname.clone(),
-            user_principal_name: user_seed.upn.clone(),
-            proxy_addresses: mail.iter().map(|mail| format!("SMTP:{mail}")).collect(),
-            mail,
-            mail_nickname: nickname,
-            other_mails: Vec::new(),
-            job_title: user_seed.job_title.clone(),
-            department: user_seed.department.clone(),
-            company_name: None,
-            office_location: None,
-            city: None,
-            state: None,
-            country: None,
-            street_address: None,
-            postal_code: None,
-            usage_location: user_seed.usage_location.clone(),
-            preferred_language: None,
-            mobile_phone: None,
-            business_phones: Vec::new(),
-            employee_id: user_seed.employee_id.clone(),
-            employee_type: None,
-            employee_hire_date: None,
-            employee_leave_date_time: None,
-            employee_org_data: None,
-            on_premises_immutable_id: None,
-            password_policies: None,
-            user_type: "Member".into(),
-            show_in_address_list: None,
-            assigned_licenses: licenses,
-            manager: None,
-            extra: BTreeMap::new(),
-            password_sha256: password_hash(id, &user_seed.password),
-            force_change_password_next_sign_in: false,
-            last_password_change: now,
-            sign_in_sessions_valid_from: now - Duration::days(1),
-            directory_roles: user_seed.roles.iter().cloned().collect(),
-            seq: 0,
-            visible_from: None,
-        };
+        let mut user = User::new(id, &user_seed.upn, &user_seed.display_name, &user_seed.password, now);
+        user.account_enabled = user_seed.account_enabled;
+        user.given_name = user_seed.given_name.clone();
+        user.surname = user_seed.surname.clone();
+        user.proxy_addresses = mail.iter().map(|mail| format!("SMTP:{mail}")).collect();
+        user.mail = mail;
+        user.job_title = user_seed.job_title.clone();
+        user.department = user_seed.department.clone();
+        user.usage_location = user_seed.usage_location.clone();
+        user.employee_id = user_seed.employee_id.clone();
+        user.assigned_licenses = licenses;
+        user.sign_in_sessions_valid_from = now - Duration::days(1);
+        user.directory_roles = user_seed.roles.iter().cloned().collect();
         if let Err(conflict) = tenant.check_unique(Some(&user.user_principal_name), &user.smtp_addresses(), None) {
             return Err(context(format!("user {}: {} is already taken", user_seed.upn, conflict.property)));
         }

@@ -162,6 +162,56 @@ pub fn password_hash(user_id: Uuid, password: &str) -> String {
 }
 
 impl User {
+    /// A new enabled member user with every optional property empty; the password is stored hashed.
+    pub fn new(id: Uuid, user_principal_name: &str, display_name: &str, password: &str, now: DateTime<Utc>) -> User {
+        User {
+            id,
+            created: now,
+            deleted: None,
+            account_enabled: true,
+            display_name: display_name.to_string(),
+            given_name: None,
+            surname: None,
+            user_principal_name: user_principal_name.to_string(),
+            mail: None,
+            mail_nickname: user_principal_name.split('@').next().unwrap_or_default().to_string(),
+            other_mails: Vec::new(),
+            proxy_addresses: Vec::new(),
+            job_title: None,
+            department: None,
+            company_name: None,
+            office_location: None,
+            city: None,
+            state: None,
+            country: None,
+            street_address: None,
+            postal_code: None,
+            usage_location: None,
+            preferred_language: None,
+            mobile_phone: None,
+            business_phones: Vec::new(),
+            employee_id: None,
+            employee_type: None,
+            employee_hire_date: None,
+            employee_leave_date_time: None,
+            employee_org_data: None,
+            on_premises_immutable_id: None,
+            password_policies: None,
+            user_type: "Member".to_string(),
+            show_in_address_list: None,
+            assigned_licenses: Vec::new(),
+            manager: None,
+            extra: BTreeMap::new(),
+            password_sha256: password_hash(id, password),
+            force_change_password_next_sign_in: false,
+            last_password_change: now,
+            sign_in_sessions_valid_from: now,
+            directory_roles: BTreeSet::new(),
+            seq: 0,
+            visible_from: None,
+        }
+    }
+
     /// Whether the user is in deleted items.
     pub fn is_deleted(&self) -> bool {
         self.deleted.is_some()
