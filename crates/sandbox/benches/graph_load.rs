@@ -26,13 +26,20 @@ fn resident_mib() -> f64 {
     kib / 1024.0
 }
 
-async fn run_load(client: reqwest::Client, urls: Arc<Vec<String>>, token: Arc<String>, seconds: u64, connections: usize) -> (u64, u64) {
+async fn run_load(
+    client: reqwest::Client,
+    urls: Arc<Vec<String>>,
+    token: Arc<String>,
+    seconds: u64,
+    connections: usize,
+) -> (u64, u64) {
     let ok = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for worker in 0..connections {
-        let (client, urls, token, ok, failed) = (client.clone(), urls.clone(), token.clone(), ok.clone(), failed.clone());
+        let (client, urls, token, ok, failed) =
+            (client.clone(), urls.clone(), token.clone(), ok.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
             let mut index = worker;
             while Instant::now() < deadline {

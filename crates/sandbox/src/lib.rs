@@ -21,6 +21,7 @@ pub mod identity;
 pub mod keys;
 pub mod knobs;
 pub mod permissions;
+pub mod persist;
 pub mod seed;
 pub mod server;
 pub mod state;
@@ -29,6 +30,7 @@ pub mod token_cache;
 pub mod tokens;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -40,6 +42,7 @@ use crate::directory::TenantRef;
 use crate::dispatch::Routers;
 use crate::keys::SigningKeys;
 use crate::knobs::{KnobState, Knobs};
+use crate::persist::StateFile;
 use crate::seed::Seed;
 use crate::state::AppState;
 use crate::tls::TlsMaterial;
@@ -61,6 +64,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A saved state (state file or export) cannot be read back.
+    #[error("sandbox state: {0}")]
+    State(String),
 }
 
 /// Entry point: `Sandbox::builder().seed(seed).start(listener)`.
@@ -70,7 +76,7 @@ pub struct Sandbox;
 impl Sandbox {
     /// A builder with the bundled sample seed and all knobs off.
     pub fn builder() -> SandboxBuilder {
-        SandboxBuilder { seed: Seed::sample(), knobs: Knobs::default() }
+        SandboxBuilder { seed: Seed::sample(), knobs: Knobs::default(), state_file: None }
     }
 }
 
@@ -79,6 +85,7 @@ impl Sandbox {
 pub struct SandboxBuilder {
     seed: Seed,
     knobs: Knobs,
+    state_file: Option<PathBuf>,
 }
 
 impl SandboxBuilder {
@@ -94,16 +101,49 @@ impl SandboxBuilder {
         self
     }
 
+    /// Keeps the state in `path`: when the file exists the sandbox starts from it instead of the seed (the seed
+    /// is still checked); otherwise it starts from the seed and writes the file at once. While running it saves
+    /// the state every [`persist::AUTOSAVE_INTERVAL`] when something changed, and [`RunningSandbox::stop`] saves
+    /// it a last time.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> SandboxBuilder {
+        self.state_file = Some(path.into());
+        self
+    }
+
     /// Builds the state and serves it on `listener` (HTTPS and HTTP on the same port) until
     /// [`RunningSandbox::shutdown`] or drop.
     pub async fn start(self, listener: TcpListener) -> Result<RunningSandbox, Error> {
         let addr = listener
             .local_addr()
             .map_err(|source| Error::Io { context: "reading the listener address".into(), source })?;
-        let directory = self.seed.build(chrono::Utc::now())?;
+        let seeded = self.seed.build(chrono::Utc::now())?;
+        let restored = match &self.state_file {
+            Some(path) => persist::load_file(path)?,
+            None => None,
+        };
+        let restored_from_state_file = restored.is_some();
+        let (directory, clock_offset, saved_identity) = match restored {
+            Some(restored) => (restored.directory, restored.clock_offset, restored.identity),
+            None => (seeded, chrono::Duration::zero(), None),
+        };
         let keys = SigningKeys::generate()?;
         let tls = TlsMaterial::generate()?;
         let state = Arc::new(AppState::new(directory, keys, tls, KnobState::new(self.knobs)));
+        state.clock.advance(clock_offset);
+        if let Some(saved_identity) = &saved_identity {
+            let path = self.state_file.as_deref().unwrap_or(Path::new("")).display().to_string();
+            let restoring = state.identity.restore(saved_identity);
+            restoring.map_err(|message| Error::State(format!("state file {path}: {message}")))?;
+        }
+        let state_file = self.state_file.map(|path| Arc::new(StateFile::new(path)));
+        if let Some(file) = &state_file {
+            if restored_from_state_file {
+                file.mark_saved(&state);
+            } else {
+                // Writing at once reports an unwritable path now rather than at the first autosave.
+                file.save_if_changed(&state)?;
+            }
+        }
         let routers = Routers {
             login: identity::router(state.clone()),
             graph: graph::router(state.clone()),
@@ -118,8 +158,19 @@ impl SandboxBuilder {
         });
         let (shutdown_sender, shutdown_receiver) = watch::channel(false);
         let server_config = state.tls.server_config.clone();
+        let autosave = state_file
+            .clone()
+            .map(|file| tokio::spawn(persist::autosave(state.clone(), file, shutdown_receiver.clone())));
         let task = tokio::spawn(server::serve(listener, app, server_config, shutdown_receiver));
-        Ok(RunningSandbox { addr, state, shutdown: shutdown_sender, task: Some(task) })
+        Ok(RunningSandbox {
+            addr,
+            state,
+            shutdown: shutdown_sender,
+            task: Some(task),
+            state_file,
+            autosave,
+            restored_from_state_file,
+        })
     }
 }
 
@@ -130,6 +181,9 @@ pub struct RunningSandbox {
     state: Arc<AppState>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    state_file: Option<Arc<StateFile>>,
+    autosave: Option<JoinHandle<()>>,
+    restored_from_state_file: bool,
 }
 
 impl RunningSandbox {
@@ -163,11 +217,47 @@ impl RunningSandbox {
         self.state.directory.tenant(name)
     }
 
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(mut self) {
+    /// `https://127.0.0.1:PORT/_sandbox` — the sandbox's own admin API.
+    pub fn admin_base(&self) -> String {
+        format!("https://{}/_sandbox", self.addr)
+    }
+
+    /// The state file, when the sandbox keeps one.
+    pub fn state_file(&self) -> Option<&Path> {
+        self.state_file.as_deref().map(StateFile::path)
+    }
+
+    /// Whether the sandbox started from its state file rather than from the seed.
+    pub fn restored_from_state_file(&self) -> bool {
+        self.restored_from_state_file
+    }
+
+    /// Saves the state to the state file now if it changed since the last save; returns whether it wrote the
+    /// file (`false` also when there is no state file).
+    pub fn save_state(&self) -> Result<bool, Error> {
+        match &self.state_file {
+            Some(file) => file.save_if_changed(&self.state),
+            None => Ok(false),
+        }
+    }
+
+    /// Stops accepting connections, waits for the accept loop to end, and saves the state a last time (when
+    /// there is a state file).
+    pub async fn stop(mut self) -> Result<(), Error> {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(autosave) = self.autosave.take() {
+            let _ = autosave.await;
+        }
+        self.save_state().map(|_| ())
+    }
+
+    /// Like [`RunningSandbox::stop`], logging a failure to save instead of returning it.
+    pub async fn shutdown(self) {
+        if let Err(error) = self.stop().await {
+            tracing::warn!(error = %error, "Saving the sandbox state failed.");
         }
     }
 }

@@ -17,6 +17,9 @@ use crate::directory::tenant::{Domain, ServicePlan, Sku, Tenant};
 use crate::directory::user::{AssignedLicense, User};
 use crate::permissions::Resource;
 
+/// Suffixes of the initial (`*.onmicrosoft.*`) domain each cloud gives a new tenant.
+const INITIAL_DOMAIN_SUFFIXES: [&str; 3] = [".onmicrosoft.com", ".onmicrosoft.us", ".partner.onmschina.cn"];
+
 /// The sample seed bundled with the sandbox.
 pub const SAMPLE_SEED: &str = include_str!("../seed/sample.toml");
 
@@ -43,7 +46,7 @@ pub struct TenantSeed {
     /// National cloud (`Global`, `UsGovHigh`, `UsGovDod`, `China`).
     #[serde(default)]
     pub cloud: Cloud,
-    /// Verified domains; the first `*.onmicrosoft.com` one is the initial domain, the first other one the default.
+    /// Verified domains; the first `*.onmicrosoft.com` (`.us`, `.partner.onmschina.cn`) one is the initial domain, the first other one the default.
     pub domains: Vec<String>,
     /// Domains that are federated (new users there need `onPremisesImmutableId`).
     #[serde(default)]
@@ -324,7 +327,7 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
         .iter()
         .map(|name| {
             let name = name.to_ascii_lowercase();
-            let is_initial = name.ends_with(".onmicrosoft.com");
+            let is_initial = INITIAL_DOMAIN_SUFFIXES.iter().any(|suffix| name.ends_with(suffix));
             let is_default = !is_initial && !default_assigned;
             default_assigned |= is_default;
             let federated = seed.federated_domains.iter().any(|federated| federated.eq_ignore_ascii_case(&name));

@@ -16,8 +16,10 @@ async fn graph_without_a_token_is_a_401_in_graphs_envelope_over_https_and_http()
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body: serde_json::Value = response.json().await.expect("json body");
-        // Before the users routes exist this is the unknown-segment error; afterwards the 401.
-        assert!(status == 401 || status == 400, "{status} {body}");
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+        assert_eq!(body["error"]["message"], "Access token is empty.");
+        assert!(headers.contains_key("www-authenticate"));
         assert_eq!(headers["client-request-id"], "abc-123");
         assert!(headers.contains_key("request-id"));
         assert_eq!(body["error"]["innerError"]["client-request-id"], "abc-123");

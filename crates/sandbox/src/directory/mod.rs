@@ -1,6 +1,6 @@
 //! The sandbox's data: every tenant's directory and the application registrations, behind locks.
 //!
-//! [`World`] is the shared state of a running sandbox. Each tenant sits behind its own lock, so requests to
+//! [`Directory`] is the shared state of a running sandbox. Each tenant sits behind its own lock, so requests to
 //! different tenants never contend.
 
 pub mod app;
