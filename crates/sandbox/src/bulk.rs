@@ -12,8 +12,10 @@ use crate::directory::tenant::Tenant;
 use crate::directory::user::User;
 
 const GIVEN_NAMES: &[&str] = &["Ada", "Björn", "Chloé", "Dmitri", "Emeka", "Fatima", "Grace", "Hiro", "Inès", "Jonas"];
-const SURNAMES: &[&str] = &["Lovelace", "Öberg", "Dubois", "Ivanov", "Okafor", "Haddad", "Hopper", "Tanaka", "Müller", "Berg"];
-const DEPARTMENTS: &[&str] = &["Engineering", "Finance", "Marketing", "Retail", "Operations", "Legal", "Sales", "Support"];
+const SURNAMES: &[&str] =
+    &["Lovelace", "Öberg", "Dubois", "Ivanov", "Okafor", "Haddad", "Hopper", "Tanaka", "Müller", "Berg"];
+const DEPARTMENTS: &[&str] =
+    &["Engineering", "Finance", "Marketing", "Retail", "Operations", "Legal", "Sales", "Support"];
 
 /// The password every generated user gets.
 pub const GENERATED_PASSWORD: &str = "Sandbox!Pass1";
@@ -34,11 +36,7 @@ pub fn populate(
     members_per_group: usize,
     now: DateTime<Utc>,
 ) -> Vec<Uuid> {
-    let domain = tenant
-        .domains
-        .iter()
-        .find(|domain| domain.is_default)
-        .map_or_else(|| tenant.initial_domain().to_string(), |domain| domain.name.clone());
+    let domain = tenant.default_domain();
     let mut user_ids = Vec::with_capacity(users);
     for index in 0..users {
         let given = GIVEN_NAMES[index % GIVEN_NAMES.len()];
@@ -64,7 +62,9 @@ pub fn populate(
         let members: BTreeSet<Uuid> = if user_ids.is_empty() {
             BTreeSet::new()
         } else {
-            (0..members_per_group).map(|offset| user_ids[(index * members_per_group + offset) % user_ids.len()]).collect()
+            (0..members_per_group)
+                .map(|offset| user_ids[(index * members_per_group + offset) % user_ids.len()])
+                .collect()
         };
         tenant.insert_group(Group {
             id: generated_id(2, index),

@@ -413,7 +413,7 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
             "distribution" => (true, false, vec![]),
             other => return Err(context(format!("group {}: unknown kind {other:?}", group_seed.display_name))),
         };
-        let mail = mail_enabled.then(|| format!("{}@{}", group_seed.mail_nickname, default_domain(&tenant)));
+        let mail = mail_enabled.then(|| format!("{}@{}", group_seed.mail_nickname, tenant.default_domain()));
         let id = group_seed.id.unwrap_or_else(Uuid::new_v4);
         let mut members = BTreeSet::new();
         for member in &group_seed.members {
@@ -493,14 +493,6 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
         });
     }
     Ok(tenant)
-}
-
-fn default_domain(tenant: &Tenant) -> String {
-    tenant
-        .domains
-        .iter()
-        .find(|domain| domain.is_default)
-        .map_or_else(|| tenant.initial_domain().to_string(), |domain| domain.name.clone())
 }
 
 #[cfg(test)]

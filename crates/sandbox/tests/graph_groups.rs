@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{ADELE, CONTOSO_ADMIN};
+use common::{ADELE, CONTOSO_ADMIN, GraphApi, Reply};
 use reqwest::Method;
-use sandbox::RunningSandbox;
 use serde_json::{Value, json};
 
 const ALEX: &str = "0b1c2d3e-0000-4000-8000-000000000003";
@@ -18,72 +17,15 @@ const READ_ONLY: &str = "Cannot Update a mail-enabled security groups and or dis
 const ALREADY_EXISTS: &str =
     "One or more added object references already exist for the following modified properties: 'members'.";
 
-struct Api {
-    sandbox: RunningSandbox,
-    client: reqwest::Client,
+/// Graph calls with this file's helpers.
+trait GroupApi {
+    /// Adds `member` to `group` through `members/$ref`.
+    async fn add_member(&self, group: &str, member: &str, token: &str) -> Reply;
+    /// Creates a security group and returns its id.
+    async fn create_security_group(&self, nickname: &str) -> String;
 }
 
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn assert_error(&self, status: u16, code: &str, message: &str) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.body["error"]["code"], code, "{}", self.body);
-        assert_eq!(self.body["error"]["message"], message, "{}", self.body);
-    }
-
-    fn ids(&self) -> Vec<String> {
-        self.body["value"].as_array().map_or_else(Vec::new, |values| {
-            values.iter().filter_map(|value| value["id"].as_str().map(str::to_string)).collect()
-        })
-    }
-}
-
-impl Api {
-    async fn start() -> Api {
-        let sandbox = common::start().await;
-        let client = common::client(&sandbox);
-        Api { sandbox, client }
-    }
-
-    fn admin(&self) -> String {
-        common::tenure_app_token(&self.sandbox)
-    }
-
-    async fn send(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
-        let url = format!("{}/v1.0{path}", self.sandbox.https_base());
-        let mut request = self.client.request(method, url).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, path, token, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::DELETE, path, token, None).await
-    }
-
+impl GroupApi for GraphApi {
     async fn add_member(&self, group: &str, member: &str, token: &str) -> Reply {
         let reference = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{member}")});
         self.post(&format!("/groups/{group}/members/$ref"), token, reference).await
@@ -107,7 +49,7 @@ fn bind(ids: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn security_groups_are_created_changed_and_deleted_for_good() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let base = format!("{}/v1.0", api.sandbox.https_base());
     let created = api.post("/groups", &token, security_group("engineering")).await;
@@ -126,7 +68,7 @@ async fn security_groups_are_created_changed_and_deleted_for_good() {
     assert_eq!(api.delete(&format!("/groups/{id}"), &token).await.status, 204);
     assert_eq!(api.get(&format!("/groups/{id}"), &token).await.status, 404);
     assert!(!api.get("/directory/deletedItems/microsoft.graph.group", &token).await.ids().contains(&id));
-    let restore = api.send(Method::POST, &format!("/directory/deletedItems/{id}/restore"), &token, None).await;
+    let restore = api.send(Method::POST, &format!("/directory/deletedItems/{id}/restore"), &token, None, false).await;
     assert_eq!(restore.status, 404, "{}", restore.body);
 
     api.get("/groups/not-a-guid", &token).await.assert_error(
@@ -138,7 +80,7 @@ async fn security_groups_are_created_changed_and_deleted_for_good() {
 
 #[tokio::test]
 async fn microsoft_365_groups_get_an_address_and_are_restorable() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let body = json!({"displayName": "Sales", "mailEnabled": true, "mailNickname": "sales", "securityEnabled": false,
                       "groupTypes": ["Unified"]});
@@ -156,7 +98,7 @@ async fn microsoft_365_groups_get_an_address_and_are_restorable() {
 
     assert_eq!(api.delete(&format!("/groups/{id}"), &token).await.status, 204);
     assert!(api.get("/directory/deletedItems/microsoft.graph.group", &token).await.ids().contains(&id));
-    let restored = api.send(Method::POST, &format!("/directory/deletedItems/{id}/restore"), &token, None).await;
+    let restored = api.send(Method::POST, &format!("/directory/deletedItems/{id}/restore"), &token, None, false).await;
     assert_eq!(restored.status, 200, "{}", restored.body);
     assert_eq!(restored.body["@odata.type"], "#microsoft.graph.group");
     assert_eq!(api.get(&format!("/groups/{id}"), &token).await.status, 200);
@@ -164,7 +106,7 @@ async fn microsoft_365_groups_get_an_address_and_are_restorable() {
 
 #[tokio::test]
 async fn group_creation_refuses_what_graph_refuses() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let mut mail_enabled_security = security_group("finance");
     mail_enabled_security["mailEnabled"] = json!(true);
@@ -201,7 +143,7 @@ async fn group_creation_refuses_what_graph_refuses() {
 
 #[tokio::test]
 async fn members_are_listed_added_and_removed_by_reference() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let members = api.get(&format!("/groups/{ALL_STAFF}/members"), &token).await;
     assert_eq!(members.status, 200, "{}", members.body);
@@ -238,7 +180,7 @@ async fn members_are_listed_added_and_removed_by_reference() {
 
 #[tokio::test]
 async fn odata_bind_adds_up_to_twenty_members_all_or_nothing() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let group = api.create_security_group("bulk").await;
     let path = format!("/groups/{group}");
@@ -273,7 +215,7 @@ async fn odata_bind_adds_up_to_twenty_members_all_or_nothing() {
 
 #[tokio::test]
 async fn exchange_managed_groups_are_visible_but_read_only() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     for group in [FINANCE_APPROVERS, RETAIL_ANNOUNCEMENTS] {
         let read = api.get(&format!("/groups/{group}"), &token).await;
@@ -298,7 +240,7 @@ async fn exchange_managed_groups_are_visible_but_read_only() {
 
 #[tokio::test]
 async fn dynamic_groups_refuse_manual_members() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let mut body = security_group("dynamic");
     body["groupTypes"] = json!(["DynamicMembership"]);
@@ -316,7 +258,7 @@ async fn dynamic_groups_refuse_manual_members() {
 
 #[tokio::test]
 async fn group_permissions_follow_the_token_and_the_signed_in_user() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let forbidden = |reply: Reply| {
         reply.assert_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     };
@@ -337,7 +279,7 @@ async fn group_permissions_follow_the_token_and_the_signed_in_user() {
 
 #[tokio::test]
 async fn new_groups_stay_invisible_during_the_replication_delay() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     api.sandbox.state().knobs.set(sandbox::knobs::Knobs { replication_delay_ms: 10_000, ..Default::default() });
     let token = api.admin();
     let created = api.post("/groups", &token, security_group("lagging")).await;

@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{ADELE, CONTOSO, CONTOSO_ADMIN};
+use common::{ADELE, CONTOSO, CONTOSO_ADMIN, GraphApi, Reply};
 use reqwest::Method;
-use sandbox::RunningSandbox;
 use serde_json::{Value, json};
 
 const ALEX: &str = "0b1c2d3e-0000-4000-8000-000000000003";
@@ -15,87 +14,13 @@ const ENTERPRISEPACK: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const EXCHANGESTANDARD: &str = "4b9405b0-7788-4568-add1-99614e613b69";
 const STRONG_PASSWORD: &str = "xWwvJ]6NMw+bWH-d";
 
-struct Api {
-    sandbox: RunningSandbox,
-    client: reqwest::Client,
-}
-
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    fn message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or("")
-    }
-
-    fn assert_error(&self, status: u16, code: &str, message: &str) {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.code(), code, "{}", self.body);
-        assert_eq!(self.message(), message, "{}", self.body);
-    }
-}
-
-impl Api {
-    async fn start() -> Api {
-        let sandbox = common::start().await;
-        let client = common::client(&sandbox);
-        Api { sandbox, client }
-    }
-
-    fn admin(&self) -> String {
-        common::tenure_app_token(&self.sandbox)
-    }
-
-    async fn send(&self, method: Method, path: &str, token: &str, body: Option<Value>, eventual: bool) -> Reply {
-        let raw = body.map(|body| body.to_string().into_bytes());
-        self.send_raw(method, path, token, raw, eventual).await
-    }
-
-    async fn send_raw(&self, method: Method, path: &str, token: &str, body: Option<Vec<u8>>, eventual: bool) -> Reply {
-        let url = if path.starts_with("https://") {
-            path.to_string()
-        } else {
-            format!("{}/v1.0{path}", self.sandbox.https_base())
-        };
-        let mut request = self.client.request(method, url).bearer_auth(token);
-        if eventual {
-            request = request.header("ConsistencyLevel", "eventual");
-        }
-        if let Some(body) = body {
-            request = request.header("Content-Type", "application/json").body(body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::GET, path, token, None, false).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, token, Some(body), false).await
-    }
-
-    async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, path, token, Some(body), false).await
-    }
-
-    async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.send(Method::DELETE, path, token, None, false).await
-    }
-
+/// Graph calls with this file's helpers.
+trait UserApi {
     /// Creates a user and returns its id.
+    async fn create_user(&self, nickname: &str, extra: Value) -> String;
+}
+
+impl UserApi for GraphApi {
     async fn create_user(&self, nickname: &str, extra: Value) -> String {
         let mut body = new_user_body(nickname);
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
@@ -119,7 +44,7 @@ fn new_user_body(nickname: &str) -> Value {
 
 #[tokio::test]
 async fn a_user_is_created_read_updated_deleted_and_restored() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let base = format!("{}/v1.0", api.sandbox.https_base());
 
@@ -175,7 +100,7 @@ async fn a_user_is_created_read_updated_deleted_and_restored() {
 
 #[tokio::test]
 async fn a_soft_deleted_user_does_not_block_a_create_but_its_restore_conflicts() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let first = api.create_user("rehire", json!({"mail": "rehire@contoso.com"})).await;
     assert_eq!(api.delete(&format!("/users/{first}"), &token).await.status, 204);
@@ -214,7 +139,7 @@ async fn a_soft_deleted_user_does_not_block_a_create_but_its_restore_conflicts()
 
 #[tokio::test]
 async fn deleted_items_are_purged_on_request_and_after_thirty_days() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let purged = api.create_user("purged", json!({})).await;
     let aged = api.create_user("aged", json!({})).await;
@@ -240,7 +165,7 @@ async fn deleted_items_are_purged_on_request_and_after_thirty_days() {
 
 #[tokio::test]
 async fn create_refuses_what_graph_refuses() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     for required in ["accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"] {
         let mut body = new_user_body("missing");
@@ -341,7 +266,7 @@ async fn create_refuses_what_graph_refuses() {
 
 #[tokio::test]
 async fn lists_page_with_skiptokens_and_count_only_as_an_advanced_query() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     for index in 0..23 {
         api.create_user(&format!("pager{index:02}"), json!({})).await;
@@ -408,7 +333,7 @@ async fn lists_page_with_skiptokens_and_count_only_as_an_advanced_query() {
 
 #[tokio::test]
 async fn managers_direct_reports_and_memberships() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let manager = api.get(&format!("/users/{ALEX}/manager"), &token).await;
     assert_eq!(manager.status, 200, "{}", manager.body);
@@ -467,7 +392,7 @@ async fn managers_direct_reports_and_memberships() {
 
 #[tokio::test]
 async fn revoking_sessions_moves_the_validity_start() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     api.sandbox.state().clock.advance(chrono::Duration::hours(2));
     let token = api.admin();
     let reply = api.send(Method::POST, &format!("/users/{ADELE}/revokeSignInSessions"), &token, None, false).await;
@@ -484,7 +409,7 @@ async fn revoking_sessions_moves_the_validity_start() {
 
 #[tokio::test]
 async fn licences_need_a_usage_location_a_known_sku_and_free_seats() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let token = api.admin();
     let skus = api.get("/subscribedSkus", &token).await;
     assert_eq!(skus.status, 200, "{}", skus.body);
@@ -546,7 +471,7 @@ async fn licences_need_a_usage_location_a_known_sku_and_free_seats() {
 
 #[tokio::test]
 async fn app_only_permissions_and_roles_are_enforced() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let forbidden = |reply: Reply| {
         reply.assert_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     };
@@ -597,7 +522,7 @@ async fn app_only_permissions_and_roles_are_enforced() {
 
 #[tokio::test]
 async fn delegated_calls_also_need_the_signed_in_users_role() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     let forbidden = |reply: Reply| {
         reply.assert_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     };
@@ -634,7 +559,7 @@ async fn delegated_calls_also_need_the_signed_in_users_role() {
 
 #[tokio::test]
 async fn new_users_stay_invisible_during_the_replication_delay() {
-    let api = Api::start().await;
+    let api = GraphApi::start().await;
     api.sandbox.state().knobs.set(sandbox::knobs::Knobs { replication_delay_ms: 5_000, ..Default::default() });
     let token = api.admin();
     let created = api.post("/users", &token, new_user_body("lagging")).await;

@@ -9,17 +9,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
-use common::{CONTOSO, CONTOSO_APP, CONTOSO_APP_SECRET, FABRIKAM, TENURE_APP};
+use common::{CONTOSO, CONTOSO_APP, CONTOSO_APP_SECRET, FABRIKAM, TENURE_APP, TENURE_SECRET, jwt_payload};
 
 const FABRIKAM_APP: &str = "a1b2c3d4-0000-4000-8000-00000000f001";
 const FABRIKAM_APP_SECRET: &str = "fabrikam-app-secret-Z1x2C3v4B5n6";
-const TENURE_SECRET: &str = "tenure-sp-secret-Q9w8E7r6T5y4";
-
-/// The payload of a JWT, without verification.
-fn payload(token: &str) -> Value {
-    let part = token.split('.').nth(1).expect("a JWT has a payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON payload")
-}
 
 struct Answer {
     status: u16,
@@ -232,7 +225,7 @@ async fn client_credentials_issue_an_app_token_that_the_published_keys_verify() 
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    let exchange = payload(body["access_token"].as_str().unwrap());
+    let exchange = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(exchange["aud"], "https://outlook.office365.com");
     assert_eq!(exchange["roles"], json!(["Exchange.ManageAsApp"]));
 }
@@ -250,7 +243,7 @@ async fn gcc_high_tokens_name_the_us_government_graph() {
     ];
     let answer = post_form(&client, &url, &form).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    let claims = payload(answer.body["access_token"].as_str().unwrap());
+    let claims = jwt_payload(answer.body["access_token"].as_str().unwrap());
     assert_eq!(claims["aud"], "https://graph.microsoft.us");
     assert_eq!(claims["tenant_region_scope"], "USGov");
     let wrong_cloud = [("scope", "https://graph.microsoft.com/.default"), form[0], form[1], form[2]];
@@ -335,7 +328,7 @@ async fn token_endpoint_errors_have_microsofts_codes_statuses_and_shape() {
     cae.push(("claims", r#"{"access_token":{"xms_cc":{"values":["CP1"]}}}"#));
     let answer = post_form(&client, &contoso, &cae).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(payload(answer.body["access_token"].as_str().unwrap())["xms_cc"], json!(["CP1"]));
+    assert_eq!(jwt_payload(answer.body["access_token"].as_str().unwrap())["xms_cc"], json!(["CP1"]));
     let unknown_tenant = token_url(&sandbox, "00000000-1111-2222-3333-444444444444");
     assert_aad_error(
         &post_form(&client, &unknown_tenant, &cc(CONTOSO_APP_SECRET, graph)).await,
@@ -480,7 +473,7 @@ async fn certificate_assertions_authenticate_and_every_flaw_is_refused() {
     let ps256 = assertion(&sandbox, &certificate, Thumbprint::Sha256Padded, json!({}));
     let answer = with_assertion(&sandbox, &ps256).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(payload(answer.body["access_token"].as_str().unwrap())["appidacr"], "2");
+    assert_eq!(jwt_payload(answer.body["access_token"].as_str().unwrap())["appidacr"], "2");
     let rs256 = assertion(&sandbox, &certificate, Thumbprint::Sha1, json!({}));
     assert_eq!(with_assertion(&sandbox, &rs256).await.status, 200);
     let canonical = assertion(

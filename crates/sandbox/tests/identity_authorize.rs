@@ -11,18 +11,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use common::{ADELE, CONTOSO, CONTOSO_ADMIN, CONTOSO_APP, PASSWORD, TENURE_APP};
+use common::{ADELE, CONTOSO, CONTOSO_ADMIN, CONTOSO_APP, PASSWORD, TENURE_APP, TENURE_SECRET, jwt_payload};
 
-const TENURE_SECRET: &str = "tenure-sp-secret-Q9w8E7r6T5y4";
 const REDIRECT: &str = "http://localhost:8080/oauth/callback";
 const SCOPES: &str = "https://graph.microsoft.com/User.ReadWrite.All https://graph.microsoft.com/Group.ReadWrite.All \
                       https://outlook.office365.com/Exchange.Manage openid profile offline_access";
 const VERIFIER: &str = "verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG";
-
-fn payload(token: &str) -> Value {
-    let part = token.split('.').nth(1).expect("a JWT has a payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON payload")
-}
 
 fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
@@ -199,7 +193,7 @@ async fn an_admin_links_tenure_with_pkce_and_receives_tokens_that_echo_the_nonce
 
     let (status, body) = redeem(&sandbox, &code, &[("client_info", "1")]).await;
     assert_eq!(status, 200, "{body}");
-    let id_token = payload(body["id_token"].as_str().expect("openid was asked"));
+    let id_token = jwt_payload(body["id_token"].as_str().expect("openid was asked"));
     assert_eq!(id_token["nonce"], "nonce value/verbatim");
     assert_eq!(id_token["aud"], TENURE_APP);
     assert_eq!(id_token["iss"], format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"));
@@ -207,7 +201,7 @@ async fn an_admin_links_tenure_with_pkce_and_receives_tokens_that_echo_the_nonce
     assert_eq!(id_token["oid"], CONTOSO_ADMIN);
     assert_eq!(id_token["preferred_username"], "admin@contoso.com");
     assert_eq!(id_token["ver"], "2.0");
-    let access = payload(body["access_token"].as_str().unwrap());
+    let access = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(access["aud"], "https://graph.microsoft.com");
     assert_eq!(access["idtyp"], "user");
     assert_eq!(access["oid"], CONTOSO_ADMIN);
@@ -341,7 +335,7 @@ async fn response_modes_and_hybrid_responses_deliver_the_code_as_asked() {
     let location = page.location.expect("redirect");
     assert!(location.starts_with(&format!("{REDIRECT}#code=")), "{location}");
     let params = redirect_params(&location);
-    let id_token = payload(&params["id_token"]);
+    let id_token = jwt_payload(&params["id_token"]);
     assert_eq!(id_token["nonce"], "nonce value/verbatim");
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, params["code"].as_bytes());
     assert_eq!(id_token["c_hash"], URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]));
@@ -417,7 +411,7 @@ async fn a_user_asks_for_admin_approval_and_signs_in_once_it_is_granted() {
     let code = redirect_params(&page.location.unwrap())["code"].clone();
     let (status, body) = redeem(&sandbox, &code, &[]).await;
     assert_eq!(status, 200, "{body}");
-    let access = payload(body["access_token"].as_str().unwrap());
+    let access = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(access["oid"], ADELE);
     assert!(access["scp"].as_str().unwrap().split(' ').any(|scope| scope == "User.ReadWrite.All"));
 }
@@ -475,7 +469,7 @@ async fn admin_consent_grants_the_registered_permissions_for_the_whole_tenant() 
     let response = common::client(&sandbox).post(token_url(&sandbox)).form(&form).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert!(payload(body["access_token"].as_str().unwrap()).get("roles").is_none());
+    assert!(jwt_payload(body["access_token"].as_str().unwrap()).get("roles").is_none());
 
     // The older endpoint grants every application permission of the registration as app roles, and
     // answers `tenant`, `state`, `admin_consent` in the query.
@@ -520,7 +514,7 @@ async fn refresh_tokens_rotate_reach_exchange_and_die_of_inactivity() {
     let (status, body) =
         refresh(&sandbox, &second, "https://outlook.office365.com/Exchange.Manage offline_access").await;
     assert_eq!(status, 200, "{body}");
-    let exchange = payload(body["access_token"].as_str().unwrap());
+    let exchange = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(exchange["aud"], "https://outlook.office365.com");
     assert_eq!(exchange["scp"], "Exchange.Manage");
     assert_eq!(body["scope"], "https://outlook.office365.com/Exchange.Manage");

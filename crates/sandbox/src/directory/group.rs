@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::tenant::Tenant;
 use crate::clock::graph_time;
 
 /// A directory group: Microsoft 365, security, mail-enabled security or distribution list.
@@ -75,6 +76,16 @@ pub const DEFAULT_SELECT: &[&str] = &[
 ];
 
 impl Group {
+    /// Whether the group is in deleted items.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.is_some()
+    }
+
+    /// Whether reads see the group at `now`: not deleted, and past its replication delay.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.is_deleted() && Tenant::visible(self.visible_from, now)
+    }
+
     /// Microsoft 365 group (`groupTypes` contains `Unified`).
     pub fn is_unified(&self) -> bool {
         self.group_types.iter().any(|kind| kind.eq_ignore_ascii_case("Unified"))

@@ -5,6 +5,7 @@
 //! the change log never disagree with the objects.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -216,6 +217,24 @@ impl Tenant {
         }
     }
 
+    /// Users, live and deleted, in id order from just after `from` (the start without it): how paging resumes.
+    pub fn users_after(&self, from: Option<Uuid>) -> impl Iterator<Item = &User> {
+        self.users.range(ids_after(from)).map(|(_, user)| user)
+    }
+
+    /// Groups, live and deleted, in id order from just after `from` (the start without it).
+    pub fn groups_after(&self, from: Option<Uuid>) -> impl Iterator<Item = &Group> {
+        self.groups.range(ids_after(from)).map(|(_, group)| group)
+    }
+
+    /// The domain new addresses are made in: the default domain, else the initial `onmicrosoft.com` one.
+    pub fn default_domain(&self) -> String {
+        self.domains
+            .iter()
+            .find(|domain| domain.is_default)
+            .map_or_else(|| self.initial_domain().to_string(), |domain| domain.name.clone())
+    }
+
     /// A live user by object id or UPN.
     pub fn live_user(&self, key: &str) -> Option<&User> {
         let id = match Uuid::parse_str(key) {
@@ -402,4 +421,9 @@ impl Tenant {
     pub fn visible(visible_from: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
         visible_from.is_none_or(|from| now >= from)
     }
+}
+
+/// The range of ids strictly after `from` (every id without it), for resuming an id-ordered walk.
+pub fn ids_after(from: Option<Uuid>) -> (Bound<Uuid>, Bound<Uuid>) {
+    (from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)
 }

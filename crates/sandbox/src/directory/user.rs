@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::tenant::Tenant;
 use crate::clock::graph_time;
 
 /// `employeeOrgData`: both members are written together (an omitted member is reset to null).
@@ -215,6 +216,11 @@ impl User {
     /// Whether the user is in deleted items.
     pub fn is_deleted(&self) -> bool {
         self.deleted.is_some()
+    }
+
+    /// Whether reads see the user at `now`: not deleted, and past its replication delay.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.is_deleted() && Tenant::visible(self.visible_from, now)
     }
 
     /// Whether the user holds any privileged administrator role.

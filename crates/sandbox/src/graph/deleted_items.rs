@@ -12,29 +12,28 @@
 //! <https://learn.microsoft.com/graph/api/directory-deleteditems-delete>,
 //! <https://learn.microsoft.com/graph/api/directory-deleteditems-restore>.
 
-use std::ops::Bound;
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::Path;
 use chrono::{DateTime, Duration, Utc};
-use http::{HeaderMap, StatusCode, Uri};
+use http::StatusCode;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::call::Call;
 use super::caller::Caller;
 use super::error::{GraphError, GraphResult};
-use super::groups::{self, invalid_identifier};
-use super::listing;
-use super::odata::{self, EntityKind};
+use super::groups::{self, select_groups};
+use super::lookup::invalid_identifier;
+use super::members::DirectoryObject;
+use super::odata::EntityKind;
 use super::permissions;
 use super::request_body;
 use super::user_write;
-use super::users::UserView;
+use super::users::{UserView, select_users};
+use crate::directory::group::Group;
 use crate::directory::tenant::Tenant;
-use crate::dispatch::RequestContext;
-use crate::state::AppState;
+use crate::directory::user::User;
 
 /// How long deleted objects stay restorable.
 pub const RETENTION_DAYS: i64 = 30;
@@ -83,120 +82,73 @@ fn purge_if_needed(caller: &Caller, now: DateTime<Utc>) {
     }
 }
 
-fn deleted_items_context(context: &RequestContext, cast: &str) -> String {
-    format!("{}/$metadata#directory/deletedItems/{cast}", listing::graph_base(context))
+/// A deleted object as deleted items show it: its properties and, without `$select`, `deletedDateTime`.
+fn render_deleted(object: DirectoryObject<'_>, select: Option<&[String]>, view: &UserView) -> Map<String, Value> {
+    let (mut rendered, deleted) = match object {
+        DirectoryObject::User(user) => (view.render(user, select), user.property("deletedDateTime")),
+        DirectoryObject::Group(group) => (groups::render(group, select), group.property("deletedDateTime")),
+    };
+    if select.is_none() {
+        rendered.insert("deletedDateTime".into(), deleted.unwrap_or(Value::Null));
+    }
+    rendered
 }
 
-fn with_deleted_date(
-    mut object: Map<String, Value>,
-    select: Option<&[String]>,
-    deleted: Option<Value>,
-) -> Map<String, Value> {
-    if select.is_none() {
-        object.insert("deletedDateTime".into(), deleted.unwrap_or(Value::Null));
-    }
-    object
+/// `GET /directory/deletedItems/microsoft.graph.user` and `…/microsoft.graph.group`.
+async fn list_deleted(call: Call, kind: EntityKind) -> GraphResult<Json<Value>> {
+    require_read(&call.caller, kind)?;
+    let query = call.list_query(kind)?;
+    purge_if_needed(&call.caller, call.now);
+    let view = UserView::of(&call.caller);
+    let select = query.select.as_deref();
+    let page = {
+        let tenant = call.caller.tenant.read();
+        let page = match kind {
+            EntityKind::User => select_users(&query, &tenant, &view, User::is_deleted)?.map(DirectoryObject::User),
+            EntityKind::Group => select_groups(&query, &tenant, Group::is_deleted)?.map(DirectoryObject::Group),
+        };
+        page.map(|object| Value::Object(render_deleted(object, select, &view)))
+    };
+    let cast = match kind {
+        EntityKind::User => "microsoft.graph.user",
+        EntityKind::Group => "microsoft.graph.group",
+    };
+    Ok(call.collection(&format!("directory/deletedItems/{cast}"), None, page))
 }
 
 /// `GET /directory/deletedItems/microsoft.graph.user`.
-pub async fn list_deleted_users(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require_user_read(&caller)?;
-    let query = odata::parse_list_query(EntityKind::User, uri.query(), &headers)?;
-    let now = state.clock.now();
-    purge_if_needed(&caller, now);
-    let view = UserView::of(&caller);
-    let select = query.select.as_deref();
-    let (values, next, count) = {
-        let tenant = caller.tenant.read();
-        let page = listing::select_page(
-            &query,
-            |from| {
-                tenant.users.range((from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)).map(|(_, u)| u)
-            },
-            |user| user.id,
-            |user| user.is_deleted(),
-            |user, name| view.get(user, name),
-        )?;
-        let values: Vec<Value> = page
-            .items
-            .iter()
-            .map(|user| {
-                Value::Object(with_deleted_date(view.render(user, select), select, user.property("deletedDateTime")))
-            })
-            .collect();
-        (values, page.next, page.count)
-    };
-    let next_link = next.map(|cursor| listing::next_link(&context, uri.path(), uri.query(), cursor));
-    Ok(Json(listing::collection(deleted_items_context(&context, "microsoft.graph.user"), values, count, next_link)))
+pub async fn list_deleted_users(call: Call) -> GraphResult<Json<Value>> {
+    list_deleted(call, EntityKind::User).await
 }
 
 /// `GET /directory/deletedItems/microsoft.graph.group`.
-pub async fn list_deleted_groups(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require(&caller, permissions::GROUP_READ)?;
-    let query = odata::parse_list_query(EntityKind::Group, uri.query(), &headers)?;
-    let now = state.clock.now();
-    purge_if_needed(&caller, now);
-    let select = query.select.as_deref();
-    let (values, next, count) = {
-        let tenant = caller.tenant.read();
-        let page = listing::select_page(
-            &query,
-            |from| {
-                tenant.groups.range((from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)).map(|(_, g)| g)
-            },
-            |group| group.id,
-            |group| group.deleted.is_some(),
-            |group, name| group.property(name),
-        )?;
-        let values: Vec<Value> = page
-            .items
-            .iter()
-            .map(|group| {
-                Value::Object(with_deleted_date(
-                    groups::render(group, select),
-                    select,
-                    group.property("deletedDateTime"),
-                ))
-            })
-            .collect();
-        (values, page.next, page.count)
-    };
-    let next_link = next.map(|cursor| listing::next_link(&context, uri.path(), uri.query(), cursor));
-    Ok(Json(listing::collection(deleted_items_context(&context, "microsoft.graph.group"), values, count, next_link)))
+pub async fn list_deleted_groups(call: Call) -> GraphResult<Json<Value>> {
+    list_deleted(call, EntityKind::Group).await
 }
 
-/// A deleted object as `directoryObjects/$entity`.
-fn render_deleted(tenant: &Tenant, id: Uuid, view: &UserView, select: Option<&[String]>) -> Option<Map<String, Value>> {
-    if let Some(user) = tenant.users.get(&id) {
-        let mut object = with_deleted_date(view.render(user, select), select, user.property("deletedDateTime"));
-        object.insert("@odata.type".into(), Value::String("#microsoft.graph.user".into()));
-        return Some(object);
-    }
-    let group = tenant.groups.get(&id)?;
-    let mut object = with_deleted_date(groups::render(group, select), select, group.property("deletedDateTime"));
-    object.insert("@odata.type".into(), Value::String("#microsoft.graph.group".into()));
-    Some(object)
+/// A deleted (or just restored) object by id, as `directoryObjects/$entity` with its `@odata.type`.
+fn render_deleted_entity(
+    tenant: &Tenant,
+    id: Uuid,
+    view: &UserView,
+    select: Option<&[String]>,
+) -> Option<Map<String, Value>> {
+    let object = match tenant.users.get(&id) {
+        Some(user) => DirectoryObject::User(user),
+        None => DirectoryObject::Group(tenant.groups.get(&id)?),
+    };
+    let mut rendered = render_deleted(object, select, view);
+    rendered.insert("@odata.type".into(), Value::String(object.odata_type().into()));
+    Some(rendered)
 }
 
 /// The kind of a deleted object, or 404 (also for live objects).
 fn deleted_kind(tenant: &Tenant, key: &str) -> GraphResult<(Uuid, EntityKind)> {
     let id = Uuid::parse_str(key).map_err(|_| invalid_identifier(key))?;
-    if tenant.users.get(&id).is_some_and(|user| user.is_deleted()) {
+    if tenant.users.get(&id).is_some_and(User::is_deleted) {
         return Ok((id, EntityKind::User));
     }
-    if tenant.groups.get(&id).is_some_and(|group| group.deleted.is_some()) {
+    if tenant.groups.get(&id).is_some_and(Group::is_deleted) {
         return Ok((id, EntityKind::Group));
     }
     Err(GraphError::not_found(key))
@@ -217,39 +169,25 @@ fn authorize_write(caller: &Caller, tenant: &Tenant, kind: EntityKind) -> GraphR
 }
 
 /// `GET /directory/deletedItems/{id}`.
-pub async fn get_deleted_item(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    let now = state.clock.now();
-    purge_if_needed(&caller, now);
-    let query = odata::parse_list_query(EntityKind::User, uri.query(), &headers)?;
-    let view = UserView::of(&caller);
+pub async fn get_deleted_item(call: Call, Path(key): Path<String>) -> GraphResult<Json<Value>> {
+    purge_if_needed(&call.caller, call.now);
+    let query = call.list_query(EntityKind::User)?;
+    let view = UserView::of(&call.caller);
     let object = {
-        let tenant = caller.tenant.read();
+        let tenant = call.caller.tenant.read();
         let (id, kind) = deleted_kind(&tenant, &key)?;
-        require_read(&caller, kind)?;
-        render_deleted(&tenant, id, &view, query.select.as_deref()).ok_or_else(|| GraphError::not_found(&key))?
+        require_read(&call.caller, kind)?;
+        render_deleted_entity(&tenant, id, &view, query.select.as_deref()).ok_or_else(|| GraphError::not_found(&key))?
     };
-    let context_url = format!("{}/$metadata#directoryObjects/$entity", listing::graph_base(&context));
-    Ok(Json(listing::entity(context_url, object)))
+    Ok(call.entity("directoryObjects", None, object))
 }
 
 /// `DELETE /directory/deletedItems/{id}` → 204: the object is gone for good.
-pub async fn purge_deleted_item(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(key): Path<String>,
-) -> GraphResult<StatusCode> {
-    let now = state.clock.now();
-    let mut tenant = caller.tenant.write();
-    purge_expired(&mut tenant, now);
+pub async fn purge_deleted_item(call: Call, Path(key): Path<String>) -> GraphResult<StatusCode> {
+    let mut tenant = call.caller.tenant.write();
+    purge_expired(&mut tenant, call.now);
     let (id, kind) = deleted_kind(&tenant, &key)?;
-    authorize_write(&caller, &tenant, kind)?;
+    authorize_write(&call.caller, &tenant, kind)?;
     match kind {
         EntityKind::User => purge_user(&mut tenant, id),
         EntityKind::Group => {
@@ -291,29 +229,21 @@ fn parse_restore_options(body: &[u8]) -> GraphResult<RestoreOptions> {
 }
 
 /// `POST /directory/deletedItems/{id}/restore` → 200 with the restored object.
-pub async fn restore_deleted_item(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    body: Bytes,
-) -> GraphResult<Json<Value>> {
+pub async fn restore_deleted_item(call: Call, Path(key): Path<String>, body: Bytes) -> GraphResult<Json<Value>> {
     let options = parse_restore_options(&body)?;
-    let now = state.clock.now();
-    let view = UserView::of(&caller);
+    let view = UserView::of(&call.caller);
     let object = {
-        let mut tenant = caller.tenant.write();
-        purge_expired(&mut tenant, now);
+        let mut tenant = call.caller.tenant.write();
+        purge_expired(&mut tenant, call.now);
         let (id, kind) = deleted_kind(&tenant, &key)?;
-        authorize_write(&caller, &tenant, kind)?;
+        authorize_write(&call.caller, &tenant, kind)?;
         match kind {
             EntityKind::User => restore_user(&mut tenant, id, &options)?,
             EntityKind::Group => restore_group(&mut tenant, id, &options)?,
         }
-        render_deleted(&tenant, id, &view, None).ok_or_else(|| GraphError::not_found(&key))?
+        render_deleted_entity(&tenant, id, &view, None).ok_or_else(|| GraphError::not_found(&key))?
     };
-    let context_url = format!("{}/$metadata#directoryObjects/$entity", listing::graph_base(&context));
-    Ok(Json(listing::entity(context_url, object)))
+    Ok(call.entity("directoryObjects", None, object))
 }
 
 fn restore_user(tenant: &mut Tenant, id: Uuid, options: &RestoreOptions) -> GraphResult<()> {
@@ -328,14 +258,7 @@ fn restore_user(tenant: &mut Tenant, id: Uuid, options: &RestoreOptions) -> Grap
     if tenant.upn_holder(&upn).is_some_and(|holder| holder != id) {
         return Err(GraphError::conflict("userPrincipalName"));
     }
-    let taken: Vec<String> = user
-        .smtp_addresses()
-        .into_iter()
-        .filter(|address| tenant.address_holder(address).is_some_and(|holder| holder != id))
-        .collect();
-    if !taken.is_empty() && !options.auto_reconcile_proxy_conflict {
-        return Err(GraphError::conflict("proxyAddresses"));
-    }
+    let taken = addresses_to_give_up(tenant, id, user.smtp_addresses(), options)?;
     tenant.update_user(id, |user| {
         user.deleted = None;
         user.user_principal_name = upn;
@@ -346,19 +269,30 @@ fn restore_user(tenant: &mut Tenant, id: Uuid, options: &RestoreOptions) -> Grap
 
 fn restore_group(tenant: &mut Tenant, id: Uuid, options: &RestoreOptions) -> GraphResult<()> {
     let Some(group) = tenant.groups.get(&id) else { return Err(GraphError::not_found(&id.to_string())) };
-    let taken: Vec<String> = group
-        .smtp_addresses()
+    let taken = addresses_to_give_up(tenant, id, group.smtp_addresses(), options)?;
+    tenant.update_group(id, |group| {
+        group.deleted = None;
+        drop_addresses(&mut group.proxy_addresses, &mut group.mail, &taken);
+    });
+    Ok(())
+}
+
+/// The `addresses` of the restored object `id` that a live object now holds: a conflict, unless
+/// `autoReconcileProxyConflict` lets the restore give them up.
+fn addresses_to_give_up(
+    tenant: &Tenant,
+    id: Uuid,
+    addresses: Vec<String>,
+    options: &RestoreOptions,
+) -> GraphResult<Vec<String>> {
+    let taken: Vec<String> = addresses
         .into_iter()
         .filter(|address| tenant.address_holder(address).is_some_and(|holder| holder != id))
         .collect();
     if !taken.is_empty() && !options.auto_reconcile_proxy_conflict {
         return Err(GraphError::conflict("proxyAddresses"));
     }
-    tenant.update_group(id, |group| {
-        group.deleted = None;
-        drop_addresses(&mut group.proxy_addresses, &mut group.mail, &taken);
-    });
-    Ok(())
+    Ok(taken)
 }
 
 /// `autoReconcileProxyConflict`: removes the addresses a live object now holds.

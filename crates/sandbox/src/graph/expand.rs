@@ -4,14 +4,19 @@
 //! Expanded collections carry at most 20 objects, as Graph documents for directory relationships
 //! (<https://learn.microsoft.com/graph/known-issues#query-parameters>); an expanded `manager` that does not
 //! exist is left out. Unknown names get the OData library's "Could not find a property named …" error.
+//!
+//! [`ReadOptions`] carries a read's query options, its `$expand` and the caller's view, and renders each user
+//! or group the read returns with them.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::call::Call;
 use super::error::{GraphError, GraphResult};
+use super::groups;
 use super::members::DirectoryObject;
-use super::odata::EntityKind;
 use super::odata::projection::parse_select;
+use super::odata::{EntityKind, ListQuery};
 use super::users::UserView;
 use crate::directory::group::Group;
 use crate::directory::tenant::Tenant;
@@ -88,8 +93,50 @@ fn collection(objects: impl Iterator<Item = Map<String, Value>>) -> Value {
     Value::Array(objects.take(MAX_EXPANDED).map(Value::Object).collect())
 }
 
+/// What a read of users or groups asks for and may see: the OData query options, the parsed `$expand`, and
+/// the caller's view of users.
+#[derive(Debug)]
+pub struct ReadOptions {
+    /// The query options.
+    pub query: ListQuery,
+    /// The `$expand` items.
+    pub expansions: Vec<ExpandItem>,
+    /// What the caller may see of users.
+    pub view: UserView,
+    /// The sandbox time of the read (expanded objects inside their replication delay are left out).
+    pub now: DateTime<Utc>,
+}
+
+impl ReadOptions {
+    /// The options of `call` reading `kind` objects with `view`; malformed options answer 400.
+    pub fn of(call: &Call, kind: EntityKind, view: UserView) -> GraphResult<ReadOptions> {
+        let query = call.list_query(kind)?;
+        let expansions = parse_expand(kind, query.expand.as_deref())?;
+        Ok(ReadOptions { query, expansions, view, now: call.now })
+    }
+
+    /// The `$select` columns, if any.
+    pub fn select(&self) -> Option<&[String]> {
+        self.query.select.as_deref()
+    }
+
+    /// A user with the selected properties and its expanded relationships.
+    pub fn user(&self, tenant: &Tenant, user: &User) -> Map<String, Value> {
+        let mut object = self.view.render(user, self.select());
+        expand_user(&mut object, &self.expansions, tenant, user, &self.view, self.now);
+        object
+    }
+
+    /// A group with the selected properties and its expanded relationships.
+    pub fn group(&self, tenant: &Tenant, group: &Group) -> Map<String, Value> {
+        let mut object = groups::render(group, self.select());
+        expand_group(&mut object, &self.expansions, tenant, group, &self.view, self.now);
+        object
+    }
+}
+
 /// Adds the expanded relationships of `user` to its rendered `object`.
-pub fn expand_user(
+fn expand_user(
     object: &mut Map<String, Value>,
     items: &[ExpandItem],
     tenant: &Tenant,
@@ -129,7 +176,7 @@ pub fn expand_user(
 }
 
 /// Adds the expanded relationships of `group` to its rendered `object`.
-pub fn expand_group(
+fn expand_group(
     object: &mut Map<String, Value>,
     items: &[ExpandItem],
     tenant: &Tenant,

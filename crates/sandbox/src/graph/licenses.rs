@@ -12,27 +12,25 @@
 //! <https://learn.microsoft.com/graph/api/subscribedsku-list>.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::Path;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::caller::Caller;
+use super::call::Call;
 use super::error::{GraphError, GraphResult};
-use super::listing;
+use super::listing::Page;
+use super::lookup::{UserTarget, find_user};
 use super::permissions;
 use super::request_body::{self, conversion_error, node_name, unexpected_node};
 use super::user_write;
-use super::users::{UserView, find_user, me_key};
+use super::users::UserView;
 use crate::directory::tenant::{Sku, Tenant};
 use crate::directory::user::{AssignedLicense, User};
-use crate::dispatch::RequestContext;
-use crate::state::AppState;
 
 fn parse_guid(value: &Value) -> GraphResult<Uuid> {
     match value {
@@ -105,22 +103,15 @@ fn parse_assign_license(body: &Map<String, Value>) -> GraphResult<AssignLicense>
 }
 
 /// `POST /users/{id}/assignLicense` → 200 with the user.
-pub async fn assign_license(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    body: Bytes,
-) -> GraphResult<Json<Value>> {
-    permissions::require(&caller, permissions::LICENSE_WRITE)?;
+pub async fn assign_license(call: Call, Path(key): Path<String>, body: Bytes) -> GraphResult<Json<Value>> {
+    permissions::require(&call.caller, permissions::LICENSE_WRITE)?;
     let request = parse_assign_license(&request_body::parse_object(&body)?)?;
-    let view = UserView::of(&caller);
-    let now = state.clock.now();
+    let view = UserView::of(&call.caller);
     let object = {
-        let mut tenant = caller.tenant.write();
-        let user = find_user(&tenant, &key, now)?;
+        let mut tenant = call.caller.tenant.write();
+        let user = find_user(&tenant, &key, call.now)?;
         let user_id = user.id;
-        permissions::require_delegated_role(&caller, &tenant, permissions::LICENSE_ADMIN_ROLES)?;
+        permissions::require_delegated_role(&call.caller, &tenant, permissions::LICENSE_ADMIN_ROLES)?;
         check_assignment(&tenant, user, &request)?;
         let mailbox_address = exchange_address(&tenant, user, &request);
         tenant.update_user(user_id, |user| {
@@ -138,8 +129,7 @@ pub async fn assign_license(
         let user = tenant.users.get(&user_id).ok_or_else(|| GraphError::not_found(&key))?;
         view.render(user, None)
     };
-    let context_url = format!("{}/$metadata#users/$entity", listing::graph_base(&context));
-    Ok(Json(listing::entity(context_url, object)))
+    Ok(call.entity("users", None, object))
 }
 
 fn check_assignment(tenant: &Tenant, user: &User, request: &AssignLicense) -> GraphResult<()> {
@@ -214,34 +204,16 @@ fn service_plans_json(sku: &Sku, disabled: &[Uuid]) -> Vec<Value> {
         .collect()
 }
 
-/// `GET /users/{id}/licenseDetails`.
-pub async fn list_license_details(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-) -> GraphResult<Json<Value>> {
-    license_details(&state, &caller, &context, &key)
-}
-
-/// `GET /me/licenseDetails`.
-pub async fn list_my_license_details(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-) -> GraphResult<Json<Value>> {
-    let key = me_key(&caller)?;
-    license_details(&state, &caller, &context, &key)
-}
-
-fn license_details(state: &AppState, caller: &Caller, context: &RequestContext, key: &str) -> GraphResult<Json<Value>> {
-    let own = caller.user_id().is_some_and(|id| id.to_string().eq_ignore_ascii_case(key));
+/// `GET /users/{id}/licenseDetails` and `GET /me/licenseDetails`.
+pub async fn list_license_details(call: Call, target: UserTarget) -> GraphResult<Json<Value>> {
+    let key = target.key(&call.caller)?;
+    let own = call.caller.user_id().is_some_and(|id| id.to_string().eq_ignore_ascii_case(&key));
     if !own {
-        permissions::require(caller, &[permissions::USER_READ, &["LicenseAssignment.Read.All"]].concat())?;
+        permissions::require(&call.caller, &[permissions::USER_READ, &["LicenseAssignment.Read.All"]].concat())?;
     }
     let (user_id, values) = {
-        let tenant = caller.tenant.read();
-        let user = find_user(&tenant, key, state.clock.now())?;
+        let tenant = call.caller.tenant.read();
+        let user = find_user(&tenant, &key, call.now)?;
         let values: Vec<Value> = user
             .assigned_licenses
             .iter()
@@ -259,18 +231,14 @@ fn license_details(state: &AppState, caller: &Caller, context: &RequestContext, 
             .collect();
         (user.id, values)
     };
-    let context_url = format!("{}/$metadata#users('{user_id}')/licenseDetails", listing::graph_base(context));
-    Ok(Json(listing::collection(context_url, values, None, None)))
+    Ok(call.collection(&format!("users('{user_id}')/licenseDetails"), None, Page::whole(values)))
 }
 
 /// `GET /subscribedSkus`.
-pub async fn list_subscribed_skus(
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-) -> GraphResult<Json<Value>> {
-    permissions::require(&caller, permissions::SKU_READ)?;
+pub async fn list_subscribed_skus(call: Call) -> GraphResult<Json<Value>> {
+    permissions::require(&call.caller, permissions::SKU_READ)?;
     let values: Vec<Value> = {
-        let tenant = caller.tenant.read();
+        let tenant = call.caller.tenant.read();
         let mut consumed: HashMap<Uuid, u32> = HashMap::new();
         for user in tenant.users.values().filter(|user| !user.is_deleted()) {
             for license in &user.assigned_licenses {
@@ -297,6 +265,5 @@ pub async fn list_subscribed_skus(
             })
             .collect()
     };
-    let context_url = format!("{}/$metadata#subscribedSkus", listing::graph_base(&context));
-    Ok(Json(listing::collection(context_url, values, None, None)))
+    Ok(call.collection("subscribedSkus", None, Page::whole(values)))
 }

@@ -1,6 +1,6 @@
 //! How the users/groups endpoints answer collections: choosing one page of objects (`$top`, `$filter`,
-//! `$search`, `$orderby`, `$skiptoken`), and rendering it as Graph does — `@odata.context`, `@odata.count`,
-//! `@odata.nextLink` and `value`.
+//! `$search`, `$orderby`, `$skiptoken`), counting them for `/$count`, and rendering them as Graph does —
+//! `@odata.context`, `@odata.count`, `@odata.nextLink` and `value`.
 //!
 //! Paging in natural order resumes after the last object id (objects sit in `BTreeMap`s by id), so a page
 //! costs O(`$top`) however large the tenant. Sorted listings page by offset. The `$skiptoken` is
@@ -11,8 +11,10 @@
 
 use std::cmp::Ordering;
 
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{HeaderValue, header};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -90,6 +92,24 @@ pub struct Page<T> {
     pub count: Option<usize>,
 }
 
+impl<T> Page<T> {
+    /// A whole collection in one page (collections Graph does not page).
+    pub fn whole(items: Vec<T>) -> Page<T> {
+        Page { items, next: None, count: None }
+    }
+
+    /// The same page with every object turned into `render(object)`.
+    pub fn map<U>(self, render: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(render).collect(), next: self.next, count: self.count }
+    }
+}
+
+/// Whether an object whose properties `get` reads passes the query's `$filter` and `$search`.
+pub fn matches_query(query: &ListQuery, get: impl Fn(&str) -> Option<Value>) -> bool {
+    query.filter.as_ref().is_none_or(|expr| odata::matches(expr, &get))
+        && query.search_query.as_ref().is_none_or(|search| odata::search_matches(search, &get))
+}
+
 /// Chooses one page.
 ///
 /// * `after(from)` iterates candidate objects (references or small handles) in id order, starting after
@@ -109,11 +129,7 @@ where
 {
     let top = query.top.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
     let cursor = cursor_of(query)?;
-    let matching = |object: &T| -> bool {
-        include(object)
-            && query.filter.as_ref().is_none_or(|expr| odata::matches(expr, &|name| get(object, name)))
-            && query.search_query.as_ref().is_none_or(|search| odata::search_matches(search, &|name| get(object, name)))
-    };
+    let matching = |object: &T| -> bool { include(object) && matches_query(query, |name| get(object, name)) };
     let count =
         (query.count && query.advanced && cursor.is_none()).then(|| after(None).filter(|o| matching(o)).count());
 
@@ -156,6 +172,20 @@ where
     Ok(Page { items, next, count })
 }
 
+/// The answer to `/$count`: how many of `objects` pass `$filter` and `$search`, as `text/plain`. Graph counts
+/// only in advanced queries (`ConsistencyLevel: eventual`); otherwise 400.
+pub fn count_response<T>(
+    query: &ListQuery,
+    objects: impl Iterator<Item = T>,
+    get: impl Fn(&T, &str) -> Option<Value>,
+) -> GraphResult<Response> {
+    if !query.advanced {
+        return Err(GraphError::bad_request(odata::error_messages::COUNT_NOT_SUPPORTED));
+    }
+    let count = objects.filter(|object| matches_query(query, |name| get(object, name))).count();
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))], count.to_string()).into_response())
+}
+
 /// Orders property values as Graph sorts them: nulls first, strings case-insensitively.
 pub fn compare_values(left: &Option<Value>, right: &Option<Value>) -> Ordering {
     let rank = |value: &Option<Value>| match value {
@@ -180,19 +210,15 @@ pub fn graph_base(context: &RequestContext) -> String {
     format!("{}/v1.0", context.public_base)
 }
 
-/// `@odata.context` of a collection: `{base}/$metadata#{set}` or, with `$select`, `#{set}(a,b)`.
-pub fn collection_context(context: &RequestContext, set: &str, select: Option<&[String]>) -> String {
+/// `@odata.context`: `{base}/$metadata#{fragment}` or, with `$select`, `#{fragment}(a,b)`. The fragment names
+/// an entity set (`users`), a path (`directory/deletedItems/microsoft.graph.user`) or a type (`Edm.Boolean`).
+pub fn context_url(context: &RequestContext, fragment: &str, select: Option<&[String]>) -> String {
     match select {
         Some(select) if !select.is_empty() => {
-            format!("{}/$metadata#{set}({})", graph_base(context), select.join(","))
+            format!("{}/$metadata#{fragment}({})", graph_base(context), select.join(","))
         }
-        _ => format!("{}/$metadata#{set}", graph_base(context)),
+        _ => format!("{}/$metadata#{fragment}", graph_base(context)),
     }
-}
-
-/// `@odata.context` of a single entity: `{base}/$metadata#{set}/$entity` (with `$select` columns).
-pub fn entity_context(context: &RequestContext, set: &str, select: Option<&[String]>) -> String {
-    format!("{}/$entity", collection_context(context, set, select))
 }
 
 /// The `@odata.nextLink` for `cursor`: the request URL with its query options and a new `$skiptoken`.

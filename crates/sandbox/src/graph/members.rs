@@ -8,30 +8,27 @@
 //! <https://learn.microsoft.com/graph/api/group-list-members>.
 
 use std::collections::BTreeSet;
-use std::ops::Bound;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
+use axum::extract::Path;
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, StatusCode, Uri};
+use http::StatusCode;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::caller::Caller;
+use super::call::Call;
 use super::error::{GraphError, GraphResult};
-use super::groups::{ensure_membership_writable, find_group, invalid_identifier};
+use super::groups::{self, ensure_membership_writable};
 use super::listing;
-use super::odata::{self, EntityKind};
+use super::lookup::{find_group, find_user, invalid_identifier};
+use super::odata::EntityKind;
 use super::permissions;
 use super::request_body;
 use super::users::UserView;
 use crate::directory::group::Group;
-use crate::directory::tenant::Tenant;
+use crate::directory::tenant::{Tenant, ids_after};
 use crate::directory::user::User;
-use crate::dispatch::RequestContext;
-use crate::state::AppState;
 
 /// At most this many links (members and owners together) may be added in one request.
 pub const MAX_LINKS_PER_REQUEST: usize = 20;
@@ -49,14 +46,9 @@ impl<'t> DirectoryObject<'t> {
     /// The live (not deleted), visible object with `id`.
     pub fn live(tenant: &'t Tenant, id: Uuid, now: DateTime<Utc>) -> Option<DirectoryObject<'t>> {
         if let Some(user) = tenant.users.get(&id) {
-            return (!user.is_deleted() && Tenant::visible(user.visible_from, now))
-                .then_some(DirectoryObject::User(user));
+            return user.is_live(now).then_some(DirectoryObject::User(user));
         }
-        tenant
-            .groups
-            .get(&id)
-            .filter(|group| group.deleted.is_none() && Tenant::visible(group.visible_from, now))
-            .map(DirectoryObject::Group)
+        tenant.groups.get(&id).filter(|group| group.is_live(now)).map(DirectoryObject::Group)
     }
 
     /// The object id.
@@ -95,7 +87,7 @@ impl<'t> DirectoryObject<'t> {
     pub fn render(&self, select: Option<&[String]>, view: &UserView) -> Map<String, Value> {
         let mut object = match self {
             DirectoryObject::User(user) => view.render(user, select),
-            DirectoryObject::Group(group) => odata::project(EntityKind::Group, select, &|name| group.property(name)),
+            DirectoryObject::Group(group) => groups::render(group, select),
         };
         object.insert("@odata.type".into(), Value::String(self.odata_type().into()));
         object
@@ -160,14 +152,10 @@ pub fn resolve_reference<'t>(
     reference: &Reference,
     now: DateTime<Utc>,
 ) -> GraphResult<DirectoryObject<'t>> {
-    let not_found = || GraphError::not_found(&reference.key);
     if reference.set == ReferenceSet::Users && Uuid::parse_str(&reference.key).is_err() {
-        return tenant
-            .live_user(&reference.key)
-            .filter(|user| Tenant::visible(user.visible_from, now))
-            .map(DirectoryObject::User)
-            .ok_or_else(not_found);
+        return find_user(tenant, &reference.key, now).map(DirectoryObject::User);
     }
+    let not_found = || GraphError::not_found(&reference.key);
     let id = Uuid::parse_str(&reference.key).map_err(|_| invalid_identifier(&reference.key))?;
     let object = DirectoryObject::live(tenant, id, now).ok_or_else(not_found)?;
     match (reference.set, object) {
@@ -251,58 +239,43 @@ pub fn already_exists(property: &str) -> GraphError {
 }
 
 /// `GET /groups/{id}/members`.
-pub async fn list_members(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require(&caller, permissions::GROUP_READ)?;
-    let query = odata::parse_list_query(EntityKind::User, uri.query(), &headers)?;
-    let view = UserView::of(&caller);
-    let now = state.clock.now();
+pub async fn list_members(call: Call, Path(key): Path<String>) -> GraphResult<Json<Value>> {
+    permissions::require(&call.caller, permissions::GROUP_READ)?;
+    let query = call.list_query(EntityKind::User)?;
+    let view = UserView::of(&call.caller);
     let select = query.select.as_deref();
-    let (values, next, count) = {
-        let tenant = caller.tenant.read();
-        let group = find_group(&tenant, &key, now)?;
+    let page = {
+        let tenant = call.caller.tenant.read();
+        let group = find_group(&tenant, &key, call.now)?;
         let page = listing::select_page(
             &query,
-            |from| {
-                group
-                    .members
-                    .range((from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded))
-                    .filter_map(|id| DirectoryObject::live(&tenant, *id, now))
-            },
+            |from| group.members.range(ids_after(from)).filter_map(|id| DirectoryObject::live(&tenant, *id, call.now)),
             DirectoryObject::id,
             |_| true,
             |object, name| object.property(name, &view),
         )?;
-        let values: Vec<Value> = page.items.iter().map(|object| Value::Object(object.render(select, &view))).collect();
-        (values, page.next, page.count)
+        page.map(|object| Value::Object(object.render(select, &view)))
     };
-    let next_link = next.map(|cursor| listing::next_link(&context, uri.path(), uri.query(), cursor));
-    let context_url = format!("{}/$metadata#directoryObjects", listing::graph_base(&context));
-    Ok(Json(listing::collection(context_url, values, count, next_link)))
+    Ok(call.collection("directoryObjects", None, page))
+}
+
+/// The group whose membership a request changes: it exists, the caller may change its members, and its
+/// membership is not managed elsewhere (Exchange, a dynamic rule).
+fn group_to_change<'t>(call: &Call, tenant: &'t Tenant, key: &str) -> GraphResult<&'t Group> {
+    let group = find_group(tenant, key, call.now)?;
+    permissions::authorize_member_write(&call.caller, tenant, group)?;
+    ensure_membership_writable(group)?;
+    Ok(group)
 }
 
 /// `POST /groups/{id}/members/$ref` → 204.
-pub async fn add_member(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(key): Path<String>,
-    body: Bytes,
-) -> GraphResult<StatusCode> {
-    permissions::require(&caller, permissions::MEMBER_WRITE)?;
+pub async fn add_member(call: Call, Path(key): Path<String>, body: Bytes) -> GraphResult<StatusCode> {
+    permissions::require(&call.caller, permissions::MEMBER_WRITE)?;
     let reference = parse_reference_body(&request_body::parse_object(&body)?)?;
-    let now = state.clock.now();
-    let mut tenant = caller.tenant.write();
-    let group = find_group(&tenant, &key, now)?;
+    let mut tenant = call.caller.tenant.write();
+    let group = group_to_change(&call, &tenant, &key)?;
     let group_id = group.id;
-    permissions::authorize_member_write(&caller, &tenant, group)?;
-    ensure_membership_writable(group)?;
-    let member = resolve_reference(&tenant, &reference, now)?.id();
+    let member = resolve_reference(&tenant, &reference, call.now)?.id();
     if group.members.contains(&member) {
         return Err(already_exists("members"));
     }
@@ -316,18 +289,11 @@ pub async fn add_member(
 }
 
 /// `DELETE /groups/{id}/members/{member}/$ref` → 204 (404 when the object is not a member).
-pub async fn remove_member(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((key, member_key)): Path<(String, String)>,
-) -> GraphResult<StatusCode> {
-    permissions::require(&caller, permissions::MEMBER_WRITE)?;
-    let now = state.clock.now();
-    let mut tenant = caller.tenant.write();
-    let group = find_group(&tenant, &key, now)?;
+pub async fn remove_member(call: Call, Path((key, member_key)): Path<(String, String)>) -> GraphResult<StatusCode> {
+    permissions::require(&call.caller, permissions::MEMBER_WRITE)?;
+    let mut tenant = call.caller.tenant.write();
+    let group = group_to_change(&call, &tenant, &key)?;
     let group_id = group.id;
-    permissions::authorize_member_write(&caller, &tenant, group)?;
-    ensure_membership_writable(group)?;
     let member = Uuid::parse_str(&member_key).map_err(|_| invalid_identifier(&member_key))?;
     if !group.members.contains(&member) {
         return Err(GraphError::not_found(&member_key));

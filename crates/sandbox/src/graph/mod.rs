@@ -2,6 +2,7 @@
 //! options, permission checks from the token, and Graph's error envelope.
 
 pub mod batch;
+pub mod call;
 pub mod caller;
 pub mod deleted_items;
 pub mod delta;
@@ -12,6 +13,7 @@ pub mod group_write;
 pub mod groups;
 pub mod licenses;
 pub mod listing;
+pub mod lookup;
 pub mod members;
 pub mod odata;
 pub mod permissions;
@@ -43,12 +45,12 @@ fn directory_routes() -> Router<Arc<AppState>> {
         .route("/users/{id}/revokeSignInSessions", post(user_relations::revoke_sessions))
         .route("/users/{id}/assignLicense", post(licenses::assign_license))
         .route("/users/{id}/licenseDetails", get(licenses::list_license_details))
-        .route("/me", get(users::get_me).patch(users::patch_me))
-        .route("/me/manager", get(user_relations::get_my_manager))
-        .route("/me/directReports", get(user_relations::list_my_direct_reports))
-        .route("/me/memberOf", get(user_relations::list_my_member_of))
-        .route("/me/revokeSignInSessions", post(user_relations::revoke_my_sessions))
-        .route("/me/licenseDetails", get(licenses::list_my_license_details))
+        .route("/me", get(users::get_user).patch(users::patch_user))
+        .route("/me/manager", get(user_relations::get_manager))
+        .route("/me/directReports", get(user_relations::list_direct_reports))
+        .route("/me/memberOf", get(user_relations::list_member_of))
+        .route("/me/revokeSignInSessions", post(user_relations::revoke_sessions))
+        .route("/me/licenseDetails", get(licenses::list_license_details))
         .route("/subscribedSkus", get(licenses::list_subscribed_skus))
         .route("/groups", get(groups::list_groups).post(groups::create_group))
         .route("/groups/$count", get(groups::count_groups))

@@ -6,92 +6,64 @@
 //! <https://learn.microsoft.com/graph/api/user-list-memberof>,
 //! <https://learn.microsoft.com/graph/api/user-revokesigninsessions>.
 
-use std::ops::Bound;
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, State};
-use http::{HeaderMap, StatusCode, Uri};
+use axum::extract::Path;
+use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::caller::Caller;
+use super::call::Call;
 use super::error::{GraphError, GraphResult};
+use super::groups::select_groups;
 use super::listing;
+use super::lookup::{UserTarget, find_user};
 use super::members::{self, DirectoryObject};
-use super::odata::{self, EntityKind};
+use super::odata::{EntityKind, ListQuery};
 use super::permissions;
 use super::request_body;
-use super::users::{UserView, find_user, me_key};
+use super::users::{UserView, select_users};
 use crate::directory::tenant::Tenant;
-use crate::dispatch::RequestContext;
-use crate::state::AppState;
+use crate::directory::user::User;
 
 /// 404 for a user without a manager (Graph's wording: the `manager` reference is missing).
 fn no_manager() -> GraphError {
     GraphError::not_found("manager")
 }
 
-/// `GET /users/{id}/manager`.
-pub async fn get_manager(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    read_manager(&state, &caller, &context, &key, &uri, &headers)
+/// Reads one of the relationships of the user `target` names: `read` gets the tenant, the user, the query
+/// options for the related `kind` and the caller's view of users.
+fn read_relationship<R>(
+    call: &Call,
+    target: &UserTarget,
+    kind: EntityKind,
+    read: impl FnOnce(&Tenant, &User, &ListQuery, &UserView) -> GraphResult<R>,
+) -> GraphResult<R> {
+    let key = target.key(&call.caller)?;
+    permissions::require_user_read(&call.caller)?;
+    let query = call.list_query(kind)?;
+    let view = UserView::of(&call.caller);
+    let tenant = call.caller.tenant.read();
+    let user = find_user(&tenant, &key, call.now)?;
+    read(&tenant, user, &query, &view)
 }
 
-/// `GET /me/manager`.
-pub async fn get_my_manager(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    let key = me_key(&caller)?;
-    read_manager(&state, &caller, &context, &key, &uri, &headers)
-}
-
-fn read_manager(
-    state: &AppState,
-    caller: &Caller,
-    context: &RequestContext,
-    key: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require_user_read(caller)?;
-    let query = odata::parse_list_query(EntityKind::User, uri.query(), headers)?;
-    let view = UserView::of(caller);
-    let now = state.clock.now();
-    let object = {
-        let tenant = caller.tenant.read();
-        let user = find_user(&tenant, key, now)?;
-        let manager = user.manager.and_then(|id| DirectoryObject::live(&tenant, id, now)).ok_or_else(no_manager)?;
-        manager.render(query.select.as_deref(), &view)
-    };
-    let context_url = format!("{}/$metadata#directoryObjects/$entity", listing::graph_base(context));
-    Ok(Json(listing::entity(context_url, object)))
+/// `GET /users/{id}/manager` and `GET /me/manager`.
+pub async fn get_manager(call: Call, target: UserTarget) -> GraphResult<Json<Value>> {
+    let object = read_relationship(&call, &target, EntityKind::User, |tenant, user, query, view| {
+        let manager = user.manager.and_then(|id| DirectoryObject::live(tenant, id, call.now)).ok_or_else(no_manager)?;
+        Ok(manager.render(query.select.as_deref(), view))
+    })?;
+    Ok(call.entity("directoryObjects", None, object))
 }
 
 /// `PUT /users/{id}/manager/$ref` with `{"@odata.id": ".../users/{id}"}` → 204.
-pub async fn put_manager(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(key): Path<String>,
-    body: Bytes,
-) -> GraphResult<StatusCode> {
-    permissions::require(&caller, permissions::USER_WRITE)?;
+pub async fn put_manager(call: Call, Path(key): Path<String>, body: Bytes) -> GraphResult<StatusCode> {
+    permissions::require(&call.caller, permissions::USER_WRITE)?;
     let reference = members::parse_reference_body(&request_body::parse_object(&body)?)?;
-    let now = state.clock.now();
-    let mut tenant = caller.tenant.write();
-    let user_id = find_user(&tenant, &key, now)?.id;
-    permissions::require_delegated_role(&caller, &tenant, permissions::USER_ADMIN_ROLES)?;
-    let manager = members::resolve_reference(&tenant, &reference, now)?;
+    let mut tenant = call.caller.tenant.write();
+    let user_id = find_user(&tenant, &key, call.now)?.id;
+    permissions::require_delegated_role(&call.caller, &tenant, permissions::USER_ADMIN_ROLES)?;
+    let manager = members::resolve_reference(&tenant, &reference, call.now)?;
     let DirectoryObject::User(manager) = manager else {
         return Err(request_body::invalid_value("manager", "User"));
     };
@@ -105,186 +77,60 @@ pub async fn put_manager(
 }
 
 /// `DELETE /users/{id}/manager/$ref` → 204 (404 when there is no manager).
-pub async fn delete_manager(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(key): Path<String>,
-) -> GraphResult<StatusCode> {
-    permissions::require(&caller, permissions::USER_WRITE)?;
-    let now = state.clock.now();
-    let mut tenant = caller.tenant.write();
-    let user = find_user(&tenant, &key, now)?;
+pub async fn delete_manager(call: Call, Path(key): Path<String>) -> GraphResult<StatusCode> {
+    permissions::require(&call.caller, permissions::USER_WRITE)?;
+    let mut tenant = call.caller.tenant.write();
+    let user = find_user(&tenant, &key, call.now)?;
     let user_id = user.id;
     if user.manager.is_none() {
         return Err(no_manager());
     }
-    permissions::require_delegated_role(&caller, &tenant, permissions::USER_ADMIN_ROLES)?;
+    permissions::require_delegated_role(&call.caller, &tenant, permissions::USER_ADMIN_ROLES)?;
     tenant.update_user(user_id, |user| user.manager = None);
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /users/{id}/directReports`.
-pub async fn list_direct_reports(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    direct_reports(&state, &caller, &context, &key, &uri, &headers)
+/// `GET /users/{id}/directReports` and `GET /me/directReports`.
+pub async fn list_direct_reports(call: Call, target: UserTarget) -> GraphResult<Json<Value>> {
+    let page = read_relationship(&call, &target, EntityKind::User, |tenant, manager, query, view| {
+        let reports =
+            select_users(query, tenant, view, |user| user.manager == Some(manager.id) && user.is_live(call.now))?;
+        Ok(reports.map(|user| Value::Object(DirectoryObject::User(user).render(query.select.as_deref(), view))))
+    })?;
+    Ok(call.collection("directoryObjects", None, page))
 }
 
-/// `GET /me/directReports`.
-pub async fn list_my_direct_reports(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    let key = me_key(&caller)?;
-    direct_reports(&state, &caller, &context, &key, &uri, &headers)
+/// `GET /users/{id}/memberOf` and `GET /me/memberOf` (direct group memberships).
+pub async fn list_member_of(call: Call, target: UserTarget) -> GraphResult<Json<Value>> {
+    let page = read_relationship(&call, &target, EntityKind::Group, |tenant, member, query, view| {
+        let groups =
+            select_groups(query, tenant, |group| group.members.contains(&member.id) && group.is_live(call.now))?;
+        Ok(groups.map(|group| Value::Object(DirectoryObject::Group(group).render(query.select.as_deref(), view))))
+    })?;
+    Ok(call.collection("directoryObjects", None, page))
 }
 
-fn direct_reports(
-    state: &AppState,
-    caller: &Caller,
-    context: &RequestContext,
-    key: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require_user_read(caller)?;
-    let query = odata::parse_list_query(EntityKind::User, uri.query(), headers)?;
-    let view = UserView::of(caller);
-    let now = state.clock.now();
-    let (values, next, count) = {
-        let tenant = caller.tenant.read();
-        let manager_id = find_user(&tenant, key, now)?.id;
-        let page = listing::select_page(
-            &query,
-            |from| {
-                tenant.users.range((from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)).map(|(_, u)| u)
-            },
-            |user| user.id,
-            |user| user.manager == Some(manager_id) && !user.is_deleted() && Tenant::visible(user.visible_from, now),
-            |user, name| view.get(user, name),
-        )?;
-        let values: Vec<Value> = page
-            .items
-            .iter()
-            .map(|user| Value::Object(DirectoryObject::User(user).render(query.select.as_deref(), &view)))
-            .collect();
-        (values, page.next, page.count)
-    };
-    let next_link = next.map(|cursor| listing::next_link(context, uri.path(), uri.query(), cursor));
-    let context_url = format!("{}/$metadata#directoryObjects", listing::graph_base(context));
-    Ok(Json(listing::collection(context_url, values, count, next_link)))
-}
-
-/// `GET /users/{id}/memberOf` (direct group memberships).
-pub async fn list_member_of(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    member_of(&state, &caller, &context, &key, &uri, &headers)
-}
-
-/// `GET /me/memberOf`.
-pub async fn list_my_member_of(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> GraphResult<Json<Value>> {
-    let key = me_key(&caller)?;
-    member_of(&state, &caller, &context, &key, &uri, &headers)
-}
-
-fn member_of(
-    state: &AppState,
-    caller: &Caller,
-    context: &RequestContext,
-    key: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> GraphResult<Json<Value>> {
-    permissions::require_user_read(caller)?;
-    let query = odata::parse_list_query(EntityKind::Group, uri.query(), headers)?;
-    let view = UserView::of(caller);
-    let now = state.clock.now();
-    let (values, next, count) = {
-        let tenant = caller.tenant.read();
-        let user_id = find_user(&tenant, key, now)?.id;
-        let page = listing::select_page(
-            &query,
-            |from| {
-                tenant.groups.range((from.map_or(Bound::Unbounded, Bound::Excluded), Bound::Unbounded)).map(|(_, g)| g)
-            },
-            |group| group.id,
-            |group| {
-                group.members.contains(&user_id) && group.deleted.is_none() && Tenant::visible(group.visible_from, now)
-            },
-            |group, name| group.property(name),
-        )?;
-        let values: Vec<Value> = page
-            .items
-            .iter()
-            .map(|group| Value::Object(DirectoryObject::Group(group).render(query.select.as_deref(), &view)))
-            .collect();
-        (values, page.next, page.count)
-    };
-    let next_link = next.map(|cursor| listing::next_link(context, uri.path(), uri.query(), cursor));
-    let context_url = format!("{}/$metadata#directoryObjects", listing::graph_base(context));
-    Ok(Json(listing::collection(context_url, values, count, next_link)))
-}
-
-/// `POST /users/{id}/revokeSignInSessions` → 200 `{"value": true}`; refresh tokens issued before now stop
-/// working.
-pub async fn revoke_sessions(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-    Path(key): Path<String>,
-) -> GraphResult<Json<Value>> {
-    revoke(&state, &caller, &context, &key)
-}
-
-/// `POST /me/revokeSignInSessions`.
-pub async fn revoke_my_sessions(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Extension(context): Extension<RequestContext>,
-) -> GraphResult<Json<Value>> {
-    let key = me_key(&caller)?;
-    revoke(&state, &caller, &context, &key)
-}
-
-fn revoke(state: &AppState, caller: &Caller, context: &RequestContext, key: &str) -> GraphResult<Json<Value>> {
-    let now = state.clock.now();
+/// `POST /users/{id}/revokeSignInSessions` and `POST /me/revokeSignInSessions` → 200 `{"value": true}`;
+/// refresh tokens issued before now stop working.
+pub async fn revoke_sessions(call: Call, target: UserTarget) -> GraphResult<Json<Value>> {
+    let key = target.key(&call.caller)?;
     {
-        let mut tenant = caller.tenant.write();
-        let target = find_user(&tenant, key, now)?;
+        let mut tenant = call.caller.tenant.write();
+        let target = find_user(&tenant, &key, call.now)?;
         let id = target.id;
-        let own = caller.user_id() == Some(id);
-        if own && permissions::has(caller, &["User.ReadWrite", "User.RevokeSessions.All"]) {
+        let own = call.caller.user_id() == Some(id);
+        if own && permissions::has(&call.caller, &["User.ReadWrite", "User.RevokeSessions.All"]) {
             // Users may always revoke their own sessions.
         } else {
-            permissions::require(caller, permissions::REVOKE_SESSIONS)?;
+            permissions::require(&call.caller, permissions::REVOKE_SESSIONS)?;
             if !own {
-                permissions::require_delegated_role(caller, &tenant, permissions::REVOKE_ROLES)?;
+                permissions::require_delegated_role(&call.caller, &tenant, permissions::REVOKE_ROLES)?;
             }
         }
-        tenant.update_user(id, |user| user.sign_in_sessions_valid_from = now);
+        tenant.update_user(id, |user| user.sign_in_sessions_valid_from = call.now);
     }
     Ok(Json(json!({
-        "@odata.context": format!("{}/$metadata#Edm.Boolean", listing::graph_base(context)),
+        "@odata.context": listing::context_url(&call.context, "Edm.Boolean", None),
         "value": true,
     })))
 }

@@ -430,53 +430,12 @@ pub fn addresses_after(user: &User, input: &UserInput) -> Vec<String> {
 
 /// A new user from a validated create body.
 pub fn new_user(id: uuid::Uuid, input: &UserInput, now: DateTime<Utc>) -> User {
-    let mut user = User {
-        id,
-        created: now,
-        deleted: None,
-        account_enabled: true,
-        display_name: String::new(),
-        given_name: None,
-        surname: None,
-        user_principal_name: String::new(),
-        mail: None,
-        mail_nickname: String::new(),
-        other_mails: Vec::new(),
-        proxy_addresses: Vec::new(),
-        job_title: None,
-        department: None,
-        company_name: None,
-        office_location: None,
-        city: None,
-        state: None,
-        country: None,
-        street_address: None,
-        postal_code: None,
-        usage_location: None,
-        preferred_language: None,
-        mobile_phone: None,
-        business_phones: Vec::new(),
-        employee_id: None,
-        employee_type: None,
-        employee_hire_date: None,
-        employee_leave_date_time: None,
-        employee_org_data: None,
-        on_premises_immutable_id: None,
-        password_policies: None,
-        user_type: "Member".into(),
-        show_in_address_list: None,
-        assigned_licenses: Vec::new(),
-        manager: None,
-        extra: Default::default(),
-        password_sha256: String::new(),
-        // Entra's default for users created with a password: change it at first sign-in.
-        force_change_password_next_sign_in: true,
-        last_password_change: now,
-        sign_in_sessions_valid_from: now,
-        directory_roles: Default::default(),
-        seq: 0,
-        visible_from: None,
-    };
+    let upn = input.text("userPrincipalName").unwrap_or_default();
+    let display_name = input.text("displayName").unwrap_or_default();
+    let password = input.password_profile.as_ref().and_then(|profile| profile.password.as_deref()).unwrap_or_default();
+    let mut user = User::new(id, upn, display_name, password, now);
+    // Entra's default for users created with a password: change it at first sign-in.
+    user.force_change_password_next_sign_in = true;
     apply(&mut user, input, now);
     user
 }

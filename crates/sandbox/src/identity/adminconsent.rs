@@ -5,58 +5,33 @@
 //!
 //! Facts: reference §1.2. `common` is not accepted; the sandbox answers it with AADSTS90130.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use http::HeaderMap;
 
-use super::authority::{self, Authority};
+use super::authority::Authority;
 use super::authorize::{find_app, find_redirect_uri};
 use super::consent::PermissionSet;
-use super::error::{AadError, RequestMeta};
-use super::flow::{self, AdminConsentRequest, FlowKind, PendingFlow, SignedIn};
+use super::endpoint::EndpointRequest;
+use super::error::AadError;
+use super::flow::{self, AdminConsentRequest, FlowKind, PendingFlow};
 use super::pages;
 use super::redirect::{self, ResponseMode};
-use super::session;
-use super::token::Form;
 use crate::cloud::Cloud;
 use crate::directory::app::App;
 use crate::permissions::{self, Resource};
-use crate::state::AppState;
 
 /// `GET /{tenant}/v2.0/adminconsent`.
-pub async fn adminconsent_v2_get(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    start(&state, &meta, &segment, &headers, &Form::from_query(query.as_deref()), false)
+pub async fn adminconsent_v2_get(request: EndpointRequest) -> Response {
+    start(&request, false)
 }
 
 /// `GET /{tenant}/adminconsent` (v1-style answer).
-pub async fn adminconsent_v1_get(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    start(&state, &meta, &segment, &headers, &Form::from_query(query.as_deref()), true)
+pub async fn adminconsent_v1_get(request: EndpointRequest) -> Response {
+    start(&request, true)
 }
 
 /// `POST` on either admin-consent endpoint: a submission of the sign-in or consent page.
-pub async fn adminconsent_post(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&headers, &body);
-    flow::continue_flow(&state, &meta, &headers, &form)
+pub async fn adminconsent_post(request: EndpointRequest) -> Response {
+    flow::continue_flow(&request)
 }
 
 /// Expands the `scope` of an admin-consent request into delegated permissions and app roles.
@@ -113,20 +88,10 @@ fn expand(
     Ok((delegated, app_roles))
 }
 
-fn start(
-    state: &AppState,
-    meta: &RequestMeta,
-    segment: &str,
-    headers: &HeaderMap,
-    params: &Form,
-    v1: bool,
-) -> Response {
-    let authority = match authority::resolve(state, meta.context.cloud, segment) {
-        Ok(authority) => authority,
-        Err(error) => return pages::error_page(meta, &error),
-    };
-    let app = match find_app(state, &authority, segment, params) {
-        Ok(app) => app,
+fn start(endpoint: &EndpointRequest, v1: bool) -> Response {
+    let EndpointRequest { state, meta, segment, form: params, .. } = endpoint;
+    let (authority, app) = match find_app(endpoint) {
+        Ok(found) => found,
         Err(error) => return pages::error_page(meta, &error),
     };
     if matches!(authority, Authority::Common) {
@@ -159,31 +124,17 @@ fn start(
     if !v1 && raw_scope.is_none() {
         return error_back(AadError::missing_parameter("scope"));
     }
-    let (cloud, tenant_name) = match &authority {
-        Authority::Tenant { tenant, cloud, .. } => (*cloud, tenant.read().display_name.clone()),
-        _ => (meta.context.cloud, segment.to_string()),
-    };
-    let (delegated, app_roles) = match expand(&app, raw_scope, cloud, &tenant_name) {
+    let tenant_name = authority.directory_name(segment);
+    let (delegated, app_roles) = match expand(&app, raw_scope, authority.cloud_or(meta.context.cloud), &tenant_name) {
         Ok(expanded) => expanded,
         Err(error) => return error_back(error),
     };
     let request = AdminConsentRequest { app, redirect_uri, delegated, app_roles, state: state_param.clone(), v1 };
     let path = if v1 { "adminconsent" } else { "v2.0/adminconsent" };
     let form_action = format!("{}/{segment}/{path}", meta.context.public_base.trim_end_matches('/'));
-    let mut pending =
-        PendingFlow::new(FlowKind::AdminConsent(Box::new(request)), authority.tenant_id(), meta, form_action);
-    let current = session::current(state, headers, meta.context.cloud, meta.now)
-        .filter(|current| authority.tenant_id().is_none_or(|tenant| tenant == current.tenant_id));
-    match current {
-        Some(current) => {
-            pending.signed_in =
-                Some(SignedIn { tenant_id: current.tenant_id, user_id: current.user_id, at: current.signed_in });
-            let flow_id = state.identity.put_flow(pending.clone(), meta.now);
-            flow::proceed(state, meta, &flow_id, &pending, true, false)
-        }
-        None => {
-            let flow_id = state.identity.put_flow(pending.clone(), meta.now);
-            flow::sign_in_page(&flow_id, &pending, "", None)
-        }
+    let pending = PendingFlow::new(FlowKind::AdminConsent(Box::new(request)), authority.tenant_id(), meta, form_action);
+    match flow::usable_session(endpoint, &authority) {
+        Some(current) => flow::proceed_as(state, meta, pending, &current, true, false),
+        None => flow::ask_to_sign_in(state, meta, &pending),
     }
 }

@@ -49,6 +49,24 @@ impl Authority {
         }
     }
 
+    /// How errors name the directory: the tenant's display name, or the `{tenant}` segment as sent for `common`
+    /// and `organizations`.
+    pub fn directory_name(&self, segment: &str) -> String {
+        match self {
+            Authority::Tenant { tenant, .. } => tenant.read().display_name.clone(),
+            _ => segment.to_string(),
+        }
+    }
+
+    /// The cloud whose resources the request names: the tenant's own, or the login host's (`host_cloud`) for
+    /// `common` and `organizations`.
+    pub fn cloud_or(&self, host_cloud: Cloud) -> Cloud {
+        match self {
+            Authority::Tenant { cloud, .. } => *cloud,
+            _ => host_cloud,
+        }
+    }
+
     /// Whether the authority is `common` or `organizations`.
     pub fn is_multi_tenant(&self) -> bool {
         !matches!(self, Authority::Tenant { .. })

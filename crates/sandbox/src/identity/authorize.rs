@@ -5,69 +5,48 @@
 //! Microsoft never redirects to an unregistered URI. After that, problems go back to the client as an error
 //! redirect. Facts: reference §1.1.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use http::HeaderMap;
-use uuid::Uuid;
 
 use super::authority::{self, Authority};
-use super::client_auth::{app_not_found, app_present};
-use super::error::{AadError, RequestMeta};
-use super::flow::{self, AuthorizeRequest, FlowKind, PendingFlow, Prompt, SignedIn};
+use super::client_auth::{app_not_found, app_present, registered_app};
+use super::endpoint::{EndpointRequest, Form};
+use super::error::AadError;
+use super::flow::{self, AuthorizeRequest, FlowKind, PendingFlow, Prompt};
 use super::pages;
 use super::redirect::{self, ResponseMode};
 use super::scopes;
-use super::session;
 use super::state::{ChallengeMethod, CodeChallenge};
-use super::token::Form;
 use crate::directory::app::App;
-use crate::state::AppState;
 
 /// `GET /{tenant}/oauth2/v2.0/authorize`.
-pub async fn authorize_get(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    start(&state, &meta, &segment, &headers, &Form::from_query(query.as_deref()))
+pub async fn authorize_get(request: EndpointRequest) -> Response {
+    start(&request)
 }
 
 /// `POST /{tenant}/oauth2/v2.0/authorize`: a page submission (`ctx`) or a form-encoded authorize request.
-pub async fn authorize_post(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&headers, &body);
-    if form.has("ctx") {
-        return flow::continue_flow(&state, &meta, &headers, &form);
+pub async fn authorize_post(request: EndpointRequest) -> Response {
+    if request.form.has("ctx") {
+        return flow::continue_flow(&request);
     }
-    start(&state, &meta, &segment, &headers, &form)
+    start(&request)
 }
 
-/// Resolves the client application for `/authorize` and `/adminconsent` (problems are error pages).
-pub fn find_app(state: &AppState, authority: &Authority, segment: &str, params: &Form) -> Result<App, AadError> {
+/// Resolves the authority and the client application of an `/authorize` or `/adminconsent` request (problems
+/// are shown on error pages: the redirect URI is not trusted yet).
+pub fn find_app(request: &EndpointRequest) -> Result<(Authority, App), AadError> {
+    let EndpointRequest { state, meta, segment, form: params, .. } = request;
+    let authority = authority::resolve(state, meta.context.cloud, segment)?;
     let client_id = params.get("client_id").ok_or_else(|| AadError::missing_parameter("client_id"))?;
-    let directory = match authority {
-        Authority::Tenant { tenant, .. } => tenant.read().display_name.clone(),
-        _ => segment.to_string(),
-    };
-    let app = Uuid::parse_str(client_id)
-        .ok()
-        .and_then(|id| state.directory.app(id))
-        .ok_or_else(|| app_not_found(client_id, &directory))?;
-    match authority {
-        Authority::Tenant { tenant, .. } if !app.multi_tenant && !app_present(&tenant.read(), &app) => {
-            Err(app_not_found(client_id, &directory))
-        }
-        Authority::Common | Authority::Organizations if !app.multi_tenant => Err(AadError::new(
+    let directory = authority.directory_name(segment);
+    let app = registered_app(state, client_id, &directory)?;
+    if let Authority::Tenant { tenant, .. } = &authority
+        && !app.multi_tenant
+        && !app_present(&tenant.read(), &app)
+    {
+        return Err(app_not_found(client_id, &directory));
+    }
+    if authority.is_multi_tenant() && !app.multi_tenant {
+        return Err(AadError::new(
             "invalid_request",
             50194,
             format!(
@@ -76,9 +55,9 @@ pub fn find_app(state: &AppState, authority: &Authority, segment: &str, params: 
                  or configure the application to be multi-tenant.",
                 app.app_id, app.display_name
             ),
-        )),
-        _ => Ok(app),
+        ));
     }
+    Ok((authority, app))
 }
 
 /// The registered redirect URI the request names (exact match), or its first one when it names none.
@@ -168,13 +147,10 @@ fn parse_response_type(value: &str) -> Result<bool, AadError> {
     Ok(parts.contains(&"id_token"))
 }
 
-fn start(state: &AppState, meta: &RequestMeta, segment: &str, headers: &HeaderMap, params: &Form) -> Response {
-    let authority = match authority::resolve(state, meta.context.cloud, segment) {
-        Ok(authority) => authority,
-        Err(error) => return pages::error_page(meta, &error),
-    };
-    let app = match find_app(state, &authority, segment, params) {
-        Ok(app) => app,
+fn start(endpoint: &EndpointRequest) -> Response {
+    let EndpointRequest { state, meta, segment, form: params, .. } = endpoint;
+    let (authority, app) = match find_app(endpoint) {
+        Ok(found) => found,
         Err(error) => return pages::error_page(meta, &error),
     };
     let redirect_uri = match find_redirect_uri(&app, params) {
@@ -220,11 +196,8 @@ fn start(state: &AppState, meta: &RequestMeta, segment: &str, headers: &HeaderMa
         redirect::deliver(&redirect_uri, response_mode, &redirect::error_params(&error, meta, state_param.as_deref()))
     };
     let Some(raw_scope) = params.get("scope") else { return error_back(AadError::missing_parameter("scope")) };
-    let (cloud, tenant_name) = match &authority {
-        Authority::Tenant { tenant, cloud, .. } => (*cloud, tenant.read().display_name.clone()),
-        _ => (meta.context.cloud, segment.to_string()),
-    };
-    let scopes = match scopes::parse(raw_scope, cloud) {
+    let tenant_name = authority.directory_name(segment);
+    let scopes = match scopes::parse(raw_scope, authority.cloud_or(meta.context.cloud)) {
         Ok(scopes) => scopes,
         Err(problem) => return error_back(scopes::authorize_error(&problem, &app, &tenant_name, raw_scope)),
     };
@@ -260,10 +233,9 @@ fn start(state: &AppState, meta: &RequestMeta, segment: &str, headers: &HeaderMa
         login_hint: params.get("login_hint").map(str::to_string),
     };
     let form_action = format!("{}/{segment}/oauth2/v2.0/authorize", meta.context.public_base.trim_end_matches('/'));
-    let mut pending =
+    let pending =
         PendingFlow::new(FlowKind::Authorize(Box::new(request.clone())), authority.tenant_id(), meta, form_action);
-    let current = session::current(state, headers, meta.context.cloud, meta.now)
-        .filter(|current| authority.tenant_id().is_none_or(|tenant| tenant == current.tenant_id));
+    let current = flow::usable_session(endpoint, &authority);
     let hint_matches = |upn: &str| request.login_hint.as_deref().is_none_or(|hint| hint.eq_ignore_ascii_case(upn));
     let current_upn = current.as_ref().and_then(|current| {
         let tenant = state.directory.tenant(&current.tenant_id.to_string())?;
@@ -285,10 +257,7 @@ fn start(state: &AppState, meta: &RequestMeta, segment: &str, headers: &HeaderMa
             "Either multiple user identities are available for the current request or selected account is not \
              supported for the scenario.",
         )),
-        (Prompt::Login, _) | (_, None) => {
-            let flow_id = state.identity.put_flow(pending.clone(), meta.now);
-            flow::sign_in_page(&flow_id, &pending, "", None)
-        }
+        (Prompt::Login, _) | (_, None) => flow::ask_to_sign_in(state, meta, &pending),
         (Prompt::SelectAccount, Some(_)) => {
             let flow_id = state.identity.put_flow(pending, meta.now);
             pages::account_picker(
@@ -299,13 +268,9 @@ fn start(state: &AppState, meta: &RequestMeta, segment: &str, headers: &HeaderMa
         }
         (_, Some(current)) => {
             if !current_upn.as_deref().is_some_and(hint_matches) {
-                let flow_id = state.identity.put_flow(pending.clone(), meta.now);
-                return flow::sign_in_page(&flow_id, &pending, "", None);
+                return flow::ask_to_sign_in(state, meta, &pending);
             }
-            pending.signed_in =
-                Some(SignedIn { tenant_id: current.tenant_id, user_id: current.user_id, at: current.signed_in });
-            let flow_id = state.identity.put_flow(pending.clone(), meta.now);
-            flow::proceed(state, meta, &flow_id, &pending, prompt != Prompt::None, prompt == Prompt::Consent)
+            flow::proceed_as(state, meta, pending, current, prompt != Prompt::None, prompt == Prompt::Consent)
         }
     }
 }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::assertion;
 use super::authority::Authority;
+use super::endpoint::Form;
 use super::error::{AadError, RequestMeta};
-use super::token::Form;
 use crate::directory::app::{App, secret_hash};
 use crate::directory::tenant::Tenant;
 use crate::state::AppState;
@@ -61,6 +61,14 @@ pub fn app_not_found(client_id: &str, directory: &str) -> AadError {
              user in the tenant. You may have sent your authentication request to the wrong tenant."
         ),
     )
+}
+
+/// The registration of `client_id`, or AADSTS700016 naming `directory`.
+pub fn registered_app(state: &AppState, client_id: &str, directory: &str) -> Result<App, AadError> {
+    Uuid::parse_str(client_id)
+        .ok()
+        .and_then(|id| state.directory.app(id))
+        .ok_or_else(|| app_not_found(client_id, directory))
 }
 
 fn percent_decode(value: &str) -> String {
@@ -118,14 +126,8 @@ pub fn authenticate(
     credential: &Credential,
 ) -> Result<Client, AadError> {
     let client_id = client_id.filter(|id| !id.is_empty()).ok_or_else(|| AadError::missing_parameter("client_id"))?;
-    let directory_name = match authority {
-        Authority::Tenant { tenant, .. } => tenant.read().display_name.clone(),
-        _ => segment.to_string(),
-    };
-    let app = Uuid::parse_str(client_id)
-        .ok()
-        .and_then(|id| state.directory.app(id))
-        .ok_or_else(|| app_not_found(client_id, &directory_name))?;
+    let directory_name = authority.directory_name(segment);
+    let app = registered_app(state, client_id, &directory_name)?;
     if let Authority::Tenant { tenant, .. } = authority
         && !app_present(&tenant.read(), &app)
     {

@@ -3,14 +3,13 @@
 //! used, so a client pointed at the sandbox stays on it; issuers keep Microsoft's host names, because they are
 //! identifiers, not addresses.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 use super::authority::{self, Authority};
+use super::endpoint::EndpointRequest;
 use super::error::{AadError, RequestMeta};
 use crate::cloud::{Cloud, Service, classify_host};
 use crate::state::AppState;
@@ -73,102 +72,98 @@ fn describe(state: &AppState, meta: &RequestMeta, segment: &str) -> Result<Descr
     })
 }
 
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
-pub async fn openid_configuration_v2(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-) -> Response {
-    let described = match describe(&state, &meta, &segment) {
-        Ok(described) => described,
-        Err(error) => return discovery_error(&meta, error),
+/// Which generation of the documents: v2.0 (`/v2.0/.well-known/…`, `/discovery/v2.0/keys`) or v1.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Version {
+    V1,
+    V2,
+}
+
+/// A discovery answer: `document` of the authority the request names, or the discovery error.
+fn answer(request: &EndpointRequest, document: impl FnOnce(&Described) -> Value) -> Response {
+    match describe(&request.state, &request.meta, &request.segment) {
+        Ok(described) => json_with_cache(document(&described)),
+        Err(error) => discovery_error(&request.meta, error),
+    }
+}
+
+/// The OpenID configuration document of `version`.
+fn openid_configuration(request: &EndpointRequest, described: &Described, version: Version) -> Value {
+    let root = request.meta.context.public_base.trim_end_matches('/');
+    let base = format!("{root}/{}", described.segment);
+    let oauth2 = match version {
+        Version::V2 => format!("{base}/oauth2/v2.0"),
+        Version::V1 => format!("{base}/oauth2"),
     };
-    let base = format!("{}/{}", meta.context.public_base.trim_end_matches('/'), described.segment);
-    let login_host = described.cloud.hosts().login[0];
+    let hosts = described.cloud.hosts();
     let (graph_host_name, rbac_url) = cloud_document_facts(described.cloud);
-    json_with_cache(json!({
-        "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+    let mut document = json!({
+        "token_endpoint": format!("{oauth2}/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": format!("{base}/discovery/v2.0/keys"),
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("https://{login_host}/{}/v2.0", described.issuer_tenant),
-        "request_uri_parameter_supported": false,
-        "userinfo_endpoint": format!("https://{}/oidc/userinfo", described.cloud.hosts().graph),
-        "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
-        "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),
+        "authorization_endpoint": format!("{oauth2}/authorize"),
+        "device_authorization_endpoint": format!("{oauth2}/devicecode"),
         "http_logout_supported": true,
         "frontchannel_logout_supported": true,
-        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
-        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid",
-            "ver", "at_hash", "c_hash", "email"],
+        "end_session_endpoint": format!("{oauth2}/logout"),
         "kerberos_endpoint": format!("{base}/kerberos"),
         "tenant_region_scope": described.region,
-        "cloud_instance_name": described.cloud.hosts().instance_name,
+        "cloud_instance_name": hosts.instance_name,
         "cloud_graph_host_name": graph_host_name,
-        "msgraph_host": described.cloud.hosts().graph,
+        "msgraph_host": hosts.graph,
         "rbac_url": rbac_url,
-    }))
+    });
+    let specific = match version {
+        Version::V2 => json!({
+            "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("https://{}/{}/v2.0", hosts.login[0], described.issuer_tenant),
+            "request_uri_parameter_supported": false,
+            "userinfo_endpoint": format!("https://{}/oidc/userinfo", hosts.graph),
+            "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+                "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+                "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+        }),
+        Version::V1 => json!({
+            "jwks_uri": format!("{root}/common/discovery/keys"),
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+            "scopes_supported": ["openid"],
+            "issuer": described.cloud.issuer_v1(&described.issuer_tenant),
+            "microsoft_multi_refresh_token": true,
+            "check_session_iframe": format!("{oauth2}/checksession"),
+            "userinfo_endpoint": format!("{base}/openid/userinfo"),
+            "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+                "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce",
+                "email", "given_name", "family_name", "nickname"],
+        }),
+    };
+    if let (Some(document), Value::Object(specific)) = (document.as_object_mut(), specific) {
+        document.extend(specific);
+    }
+    document
+}
+
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
+pub async fn openid_configuration_v2(request: EndpointRequest) -> Response {
+    answer(&request, |described| openid_configuration(&request, described, Version::V2))
 }
 
 /// `GET /{tenant}/.well-known/openid-configuration` (the v1.0 document: issuer `https://sts.windows.net/{tid}/`).
-pub async fn openid_configuration_v1(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-) -> Response {
-    let described = match describe(&state, &meta, &segment) {
-        Ok(described) => described,
-        Err(error) => return discovery_error(&meta, error),
-    };
-    let root = meta.context.public_base.trim_end_matches('/').to_string();
-    let base = format!("{root}/{}", described.segment);
-    let (graph_host_name, rbac_url) = cloud_document_facts(described.cloud);
-    json_with_cache(json!({
-        "token_endpoint": format!("{base}/oauth2/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": format!("{root}/common/discovery/keys"),
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
-        "scopes_supported": ["openid"],
-        "issuer": described.cloud.issuer_v1(&described.issuer_tenant),
-        "microsoft_multi_refresh_token": true,
-        "authorization_endpoint": format!("{base}/oauth2/authorize"),
-        "device_authorization_endpoint": format!("{base}/oauth2/devicecode"),
-        "http_logout_supported": true,
-        "frontchannel_logout_supported": true,
-        "end_session_endpoint": format!("{base}/oauth2/logout"),
-        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name",
-            "family_name", "nickname"],
-        "check_session_iframe": format!("{base}/oauth2/checksession"),
-        "userinfo_endpoint": format!("{base}/openid/userinfo"),
-        "kerberos_endpoint": format!("{base}/kerberos"),
-        "tenant_region_scope": described.region,
-        "cloud_instance_name": described.cloud.hosts().instance_name,
-        "cloud_graph_host_name": graph_host_name,
-        "msgraph_host": described.cloud.hosts().graph,
-        "rbac_url": rbac_url,
-    }))
+pub async fn openid_configuration_v1(request: EndpointRequest) -> Response {
+    answer(&request, |described| openid_configuration(&request, described, Version::V1))
 }
 
-fn keys(state: &AppState, meta: &RequestMeta, segment: &str, v2: bool) -> Response {
-    let described = match describe(state, meta, segment) {
-        Ok(described) => described,
-        Err(error) => return discovery_error(meta, error),
-    };
+/// The signing keys, with the cloud's instance name (and, in v2.0, the issuer template) on each.
+fn keys(state: &AppState, described: &Described, version: Version) -> Value {
     let mut jwks = state.keys.jwks.clone();
     if let Some(keys) = jwks.get_mut("keys").and_then(Value::as_array_mut) {
         for key in keys {
             if let Some(key) = key.as_object_mut() {
                 key.insert("cloud_instance_name".into(), json!(described.cloud.hosts().instance_name));
-                if v2 {
+                if version == Version::V2 {
                     let issuer = format!("https://{}/{{tenantid}}/v2.0", described.cloud.hosts().login[0]);
                     key.insert("issuer".into(), json!(issuer));
                 } else {
@@ -177,17 +172,17 @@ fn keys(state: &AppState, meta: &RequestMeta, segment: &str, v2: bool) -> Respon
             }
         }
     }
-    json_with_cache(jwks)
+    jwks
 }
 
 /// `GET /{tenant}/discovery/v2.0/keys`.
-pub async fn keys_v2(State(state): State<Arc<AppState>>, meta: RequestMeta, Path(segment): Path<String>) -> Response {
-    keys(&state, &meta, &segment, true)
+pub async fn keys_v2(request: EndpointRequest) -> Response {
+    answer(&request, |described| keys(&request.state, described, Version::V2))
 }
 
 /// `GET /{tenant}/discovery/keys`.
-pub async fn keys_v1(State(state): State<Arc<AppState>>, meta: RequestMeta, Path(segment): Path<String>) -> Response {
-    keys(&state, &meta, &segment, false)
+pub async fn keys_v1(request: EndpointRequest) -> Response {
+    answer(&request, |described| keys(&request.state, described, Version::V1))
 }
 
 /// The alias groups of the real instance-discovery answer.

@@ -8,19 +8,19 @@ use std::collections::BTreeSet;
 
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use http::HeaderMap;
 use uuid::Uuid;
 
+use super::authority::Authority;
 use super::client_auth::app_present;
 use super::consent::{self, PermissionSet};
+use super::endpoint::{EndpointRequest, Form};
 use super::error::{AadError, RequestMeta};
 use super::mint;
 use super::pages::{self, PermissionLine, SignInProblem};
 use super::redirect::{self, ResponseMode};
 use super::scopes::{self, ScopeRequest};
 use super::session;
-use super::state::{AuthorizationCode, CODE_LIFETIME, CodeChallenge, FLOW_LIFETIME};
-use super::token::Form;
+use super::state::{AuthorizationCode, CODE_LIFETIME, CodeChallenge, FLOW_LIFETIME, Session};
 use crate::cloud::Cloud;
 use crate::directory::app::App;
 use crate::permissions;
@@ -103,6 +103,13 @@ pub struct SignedIn {
     pub at: DateTime<Utc>,
 }
 
+impl SignedIn {
+    /// The user of a sign-in session the browser already holds.
+    pub fn by_session(session: &Session) -> SignedIn {
+        SignedIn { tenant_id: session.tenant_id, user_id: session.user_id, at: session.signed_in }
+    }
+}
+
 /// A sign-in in progress.
 #[derive(Clone, Debug)]
 pub struct PendingFlow {
@@ -157,8 +164,36 @@ pub fn sign_in_page(flow_id: &str, flow: &PendingFlow, username: &str, problem: 
     pages::sign_in(&flow.form_action, flow_id, &flow.app().display_name, username, problem)
 }
 
+/// The sign-in session the browser holds at this login host that may serve a new flow at `authority` (one of
+/// any tenant for `common` and `organizations`).
+pub fn usable_session(request: &EndpointRequest, authority: &Authority) -> Option<Session> {
+    session::current(&request.state, &request.headers, request.meta.context.cloud, request.meta.now)
+        .filter(|current| authority.tenant_id().is_none_or(|tenant| tenant == current.tenant_id))
+}
+
+/// Stores a new flow and shows its sign-in page.
+pub fn ask_to_sign_in(state: &AppState, meta: &RequestMeta, pending: &PendingFlow) -> Response {
+    let flow_id = state.identity.put_flow(pending.clone(), meta.now);
+    sign_in_page(&flow_id, pending, "", None)
+}
+
+/// Stores a new flow for the user of `session`, who is signed in already, and goes on with it.
+pub fn proceed_as(
+    state: &AppState,
+    meta: &RequestMeta,
+    mut pending: PendingFlow,
+    session: &Session,
+    interactive: bool,
+    force_consent: bool,
+) -> Response {
+    pending.signed_in = Some(SignedIn::by_session(session));
+    let flow_id = state.identity.put_flow(pending.clone(), meta.now);
+    proceed(state, meta, &flow_id, &pending, interactive, force_consent)
+}
+
 /// Handles a page's form post (`ctx` names the flow).
-pub fn continue_flow(state: &AppState, meta: &RequestMeta, headers: &HeaderMap, form: &Form) -> Response {
+pub fn continue_flow(request: &EndpointRequest) -> Response {
+    let EndpointRequest { state, meta, headers, form, .. } = request;
     let Some(flow_id) = form.get("ctx") else { return expired(meta) };
     let Some(mut flow) = state.identity.flow(flow_id, meta.now) else { return expired(meta) };
     match form.get("action").unwrap_or("") {
@@ -188,8 +223,7 @@ pub fn continue_flow(state: &AppState, meta: &RequestMeta, headers: &HeaderMap, 
         }
         "use_session" => match session::current(state, headers, flow.host_cloud, meta.now) {
             Some(current) if flow.fixed_tenant.is_none_or(|tenant| tenant == current.tenant_id) => {
-                flow.signed_in =
-                    Some(SignedIn { tenant_id: current.tenant_id, user_id: current.user_id, at: current.signed_in });
+                flow.signed_in = Some(SignedIn::by_session(&current));
                 state.identity.update_flow(flow_id, flow.clone());
                 proceed(state, meta, flow_id, &flow, true, false)
             }

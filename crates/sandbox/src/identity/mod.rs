@@ -6,7 +6,7 @@
 //! [`adminconsent`] and [`flow`] drive sign-ins through [`pages`]; [`token`], [`user_grants`],
 //! [`client_auth`] and [`assertion`] answer the token endpoint; [`mint`] builds tokens; [`consent`] and
 //! [`scopes`] decide what a client may have; [`state`] remembers codes, refresh tokens and sessions; every
-//! error has the shape of [`error`].
+//! error has the shape of [`error`]; [`endpoint`] is what the tenant endpoints are called with.
 
 pub mod admin_pages;
 pub mod adminconsent;
@@ -16,6 +16,7 @@ pub mod authorize;
 pub mod client_auth;
 pub mod consent;
 pub mod discovery;
+pub mod endpoint;
 pub mod error;
 pub mod flow;
 pub mod mint;

@@ -115,6 +115,41 @@ fn permission_list(permissions: &[PermissionLine]) -> String {
     format!("<ul>{items}</ul>")
 }
 
+/// What a permissions page says around the list: the line introducing it, extra form fields, and what
+/// accepting means.
+struct Wording {
+    ask: &'static str,
+    fields: &'static str,
+    fine_print: &'static str,
+}
+
+/// A "Permissions requested" page: the app, the signed-in user, the permissions, Cancel and Accept.
+fn permissions_page(
+    action: &str,
+    flow: &str,
+    app_name: &str,
+    upn: &str,
+    permissions: &[PermissionLine],
+    wording: &Wording,
+) -> Response {
+    let body = format!(
+        "<h1>Permissions requested</h1><p><strong>{app}</strong> <span class=\"fine\">unverified</span></p>\
+         <p class=\"fine\">{upn}</p><p>{ask}</p>{list}\
+         <form method=\"post\" action=\"{action}\">{flow}{fields}<p class=\"fine\">{fine_print}</p>\
+         <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\
+         <button type=\"submit\" name=\"action\" value=\"accept\">Accept</button></form>",
+        app = text(app_name),
+        upn = text(upn),
+        ask = wording.ask,
+        list = permission_list(permissions),
+        action = attr(action),
+        flow = hidden("ctx", flow),
+        fields = wording.fields,
+        fine_print = wording.fine_print,
+    );
+    html(StatusCode::OK, document("Permissions requested", &body))
+}
+
 /// The consent page; administrators also see "Consent on behalf of your organization".
 pub fn consent(
     action: &str,
@@ -130,41 +165,25 @@ pub fn consent(
     } else {
         ""
     };
-    let body = format!(
-        "<h1>Permissions requested</h1><p><strong>{app}</strong> <span class=\"fine\">unverified</span></p>\
-         <p class=\"fine\">{upn}</p><p>This app would like to:</p>{list}\
-         <form method=\"post\" action=\"{action}\">{flow}{organization}\
-         <p class=\"fine\">Accepting these permissions means that you allow this app to use your data as specified \
-         in their terms of service and privacy statement. You can change these permissions at \
-         https://myapps.microsoft.com.</p>\
-         <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\
-         <button type=\"submit\" name=\"action\" value=\"accept\">Accept</button></form>",
-        app = text(app_name),
-        upn = text(upn),
-        list = permission_list(permissions),
-        action = attr(action),
-        flow = hidden("ctx", flow),
-    );
-    html(StatusCode::OK, document("Permissions requested", &body))
+    let wording = Wording {
+        ask: "This app would like to:",
+        fields: organization,
+        fine_print: "Accepting these permissions means that you allow this app to use your data as specified in \
+                     their terms of service and privacy statement. You can change these permissions at \
+                     https://myapps.microsoft.com.",
+    };
+    permissions_page(action, flow, app_name, upn, permissions, &wording)
 }
 
 /// The admin-consent page of `/adminconsent`: the grant is for the whole organisation.
 pub fn admin_consent(action: &str, flow: &str, app_name: &str, upn: &str, permissions: &[PermissionLine]) -> Response {
-    let body = format!(
-        "<h1>Permissions requested</h1><p><strong>{app}</strong> <span class=\"fine\">unverified</span></p>\
-         <p class=\"fine\">{upn}</p><p>Accept for your organization. This app would like to:</p>{list}\
-         <form method=\"post\" action=\"{action}\">{flow}\
-         <p class=\"fine\">If you accept, this app will get access to the specified resources for all users in \
-         your organization. No one else will be prompted to review these permissions.</p>\
-         <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\
-         <button type=\"submit\" name=\"action\" value=\"accept\">Accept</button></form>",
-        app = text(app_name),
-        upn = text(upn),
-        list = permission_list(permissions),
-        action = attr(action),
-        flow = hidden("ctx", flow),
-    );
-    html(StatusCode::OK, document("Permissions requested", &body))
+    let wording = Wording {
+        ask: "Accept for your organization. This app would like to:",
+        fields: "",
+        fine_print: "If you accept, this app will get access to the specified resources for all users in your \
+                     organization. No one else will be prompted to review these permissions.",
+    };
+    permissions_page(action, flow, app_name, upn, permissions, &wording)
 }
 
 /// "Need admin approval", with a justification for the admin consent request.

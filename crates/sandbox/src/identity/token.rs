@@ -7,62 +7,19 @@
 //! <https://github.com/Azure/azure-sdk-for-net/issues/9076>,
 //! <https://github.com/MicrosoftDocs/azure-docs/issues/99862>).
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 use super::authority::{self, Authority};
-use super::client_auth;
+use super::client_auth::{self, Client, Credential};
+use super::endpoint::{EndpointRequest, Form};
 use super::error::{AadError, RequestMeta, set_json_no_store};
 use super::mint;
 use super::scopes;
 use super::user_grants;
 use crate::permissions::Resource;
 use crate::state::AppState;
-
-/// A form body: the parameters in order (the first of a repeated name wins); empty values count as absent.
-#[derive(Clone, Default)]
-pub struct Form(Vec<(String, String)>);
-
-impl std::fmt::Debug for Form {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Values may be secrets; show the names only.
-        formatter.debug_list().entries(self.0.iter().map(|(name, _)| name)).finish()
-    }
-}
-
-impl Form {
-    /// Parses an `application/x-www-form-urlencoded` body; anything else is an empty form.
-    pub fn parse(headers: &HeaderMap, body: &[u8]) -> Form {
-        let is_form = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Form::default();
-        }
-        Form(serde_urlencoded::from_bytes(body).unwrap_or_default())
-    }
-
-    /// Parses a query string.
-    pub fn from_query(query: Option<&str>) -> Form {
-        Form(query.and_then(|query| serde_urlencoded::from_str(query).ok()).unwrap_or_default())
-    }
-
-    /// The first non-empty value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(key, value)| key == name && !value.is_empty()).map(|(_, value)| value.as_str())
-    }
-
-    /// Whether `name` was sent at all (even empty).
-    pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(key, _)| key == name)
-    }
-}
 
 /// `GET` on the token endpoint (AADSTS900561).
 pub async fn token_get(meta: RequestMeta) -> Response {
@@ -71,31 +28,19 @@ pub async fn token_get(meta: RequestMeta) -> Response {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.
-pub async fn token_post(
-    State(state): State<Arc<AppState>>,
-    meta: RequestMeta,
-    Path(segment): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = Form::parse(&headers, &body);
-    let mut response = match handle(&state, &meta, &segment, &headers, &form) {
+pub async fn token_post(request: EndpointRequest) -> Response {
+    let mut response = match handle(&request) {
         Ok(response) => response,
-        Err(error) => error.to_response(&meta),
+        Err(error) => error.to_response(&request.meta),
     };
-    if headers.contains_key("x-client-sku") {
+    if request.headers.contains_key("x-client-sku") {
         response.headers_mut().insert(HeaderName::from_static("x-ms-clitelem"), HeaderValue::from_static("1,0,0,,"));
     }
     response
 }
 
-fn handle(
-    state: &AppState,
-    meta: &RequestMeta,
-    segment: &str,
-    headers: &HeaderMap,
-    form: &Form,
-) -> Result<Response, AadError> {
+fn handle(endpoint: &EndpointRequest) -> Result<Response, AadError> {
+    let EndpointRequest { state, meta, segment, headers, form } = endpoint;
     let authority = authority::resolve(state, meta.context.cloud, segment)?;
     let grant_type = form.get("grant_type").ok_or_else(|| AadError::missing_parameter("grant_type"))?;
     if form.has("resource") {
@@ -134,6 +79,13 @@ pub struct TokenRequest<'a> {
     pub capabilities: Option<Vec<String>>,
 }
 
+impl TokenRequest<'_> {
+    /// Finds the client application `client_id` names and checks the credential it presented.
+    pub fn authenticate(&self, client_id: Option<&str>, credential: &Credential) -> Result<Client, AadError> {
+        client_auth::authenticate(self.state, self.meta, self.segment, self.authority, client_id, credential)
+    }
+}
+
 /// Reads `{"access_token":{"xms_cc":{"values":["CP1"]}}}`; malformed JSON is an invalid request.
 fn client_capabilities(claims: Option<&str>) -> Result<Option<Vec<String>>, AadError> {
     let Some(claims) = claims else { return Ok(None) };
@@ -166,14 +118,7 @@ fn client_credentials(request: &TokenRequest<'_>) -> Result<Response, AadError> 
     };
     let (client_id, credential) = client_auth::read(request.form, request.headers)?;
     let scope = request.form.get("scope").ok_or_else(|| AadError::missing_parameter("scope"))?;
-    let client = client_auth::authenticate(
-        request.state,
-        request.meta,
-        request.segment,
-        request.authority,
-        client_id.as_deref(),
-        &credential,
-    )?;
+    let client = request.authenticate(client_id.as_deref(), &credential)?;
     let entries: Vec<&str> = scope.split(' ').filter(|entry| !entry.is_empty()).collect();
     if let Some(entry) = entries.iter().find(|entry| !entry.ends_with("/.default")) {
         return Err(AadError::new(

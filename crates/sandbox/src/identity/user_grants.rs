@@ -49,14 +49,7 @@ pub fn consent_missing(client: &Client) -> AadError {
 
 fn authenticate(request: &TokenRequest<'_>) -> Result<Client, AadError> {
     let (client_id, credential) = client_auth::read(request.form, request.headers)?;
-    client_auth::authenticate(
-        request.state,
-        request.meta,
-        request.segment,
-        request.authority,
-        client_id.as_deref(),
-        &credential,
-    )
+    request.authenticate(client_id.as_deref(), &credential)
 }
 
 /// The live user a grant acts for, or the error Microsoft gives for a user who is gone or disabled.
@@ -85,11 +78,13 @@ fn tenant_of(request: &TokenRequest<'_>, tenant_id: Uuid) -> Result<TenantRef, A
         .ok_or_else(|| super::authority::tenant_not_found(&tenant_id.to_string()))
 }
 
-/// What one token response is made of.
-struct Issue<'a> {
-    tenant: &'a Tenant,
-    user: &'a User,
-    client: &'a Client,
+/// The `scope` a grant asks for, read in `tenant`'s cloud.
+fn parse_scopes(tenant: &Tenant, raw: &str) -> Result<ScopeRequest, AadError> {
+    scopes::parse(raw, tenant.cloud).map_err(|problem| scopes::token_error(&problem, &tenant.display_name, raw))
+}
+
+/// What a token response takes from the grant that asks for it.
+struct Grant<'a> {
     scopes: &'a ScopeRequest,
     nonce: Option<&'a str>,
     signed_in: DateTime<Utc>,
@@ -97,21 +92,27 @@ struct Issue<'a> {
     refresh_token: Option<Box<dyn FnOnce() -> String + 'a>>,
 }
 
-/// Checks consent for the token's resource and builds the response.
-fn issue(request: &TokenRequest<'_>, issue: Issue<'_>) -> Result<Response, AadError> {
-    let resource = issue.scopes.token_resource();
-    let granted = consent::granted_scopes(issue.tenant, issue.client.app.app_id, resource, issue.user.id);
+/// Checks consent for the token's resource and builds the response for `user` of `tenant` and `client`.
+fn issue(
+    request: &TokenRequest<'_>,
+    tenant: &Tenant,
+    user: &User,
+    client: &Client,
+    grant: Grant<'_>,
+) -> Result<Response, AadError> {
+    let resource = grant.scopes.token_resource();
+    let granted = consent::granted_scopes(tenant, client.app.app_id, resource, user.id);
     let held = |name: &str| granted.iter().any(|scope| scope.eq_ignore_ascii_case(name));
-    if let Some(asked) = issue.scopes.for_resource(resource) {
+    if let Some(asked) = grant.scopes.for_resource(resource) {
         if asked.names.iter().any(|name| !held(name)) {
-            return Err(consent_missing(issue.client));
+            return Err(consent_missing(client));
         }
         if asked.default && granted.iter().all(|scope| crate::permissions::is_oidc_scope(scope)) {
-            return Err(consent_missing(issue.client));
+            return Err(consent_missing(client));
         }
     }
     if granted.is_empty() {
-        return Err(consent_missing(issue.client));
+        return Err(consent_missing(client));
     }
     let token_scopes: BTreeSet<String> =
         granted.iter().filter(|scope| !scope.eq_ignore_ascii_case("offline_access")).cloned().collect();
@@ -119,17 +120,17 @@ fn issue(request: &TokenRequest<'_>, issue: Issue<'_>) -> Result<Response, AadEr
     let access_token = mint::user_access_token(
         request.state,
         &mint::UserToken {
-            tenant: issue.tenant,
-            user: issue.user,
-            app: &issue.client.app,
+            tenant,
+            user,
+            app: &client.app,
             resource,
             scopes: &token_scopes,
-            appidacr: issue.client.acr,
+            appidacr: client.acr,
             capabilities: request.capabilities.as_deref(),
             now,
         },
     );
-    let mut scope_list = scopes::render(resource, issue.tenant.cloud, &token_scopes);
+    let mut scope_list = scopes::render(resource, tenant.cloud, &token_scopes);
     if resource != crate::permissions::Resource::Graph {
         scope_list.retain(|scope| !crate::permissions::is_oidc_scope(scope));
     }
@@ -140,26 +141,26 @@ fn issue(request: &TokenRequest<'_>, issue: Issue<'_>) -> Result<Response, AadEr
         "ext_expires_in": mint::ACCESS_TOKEN_SECONDS,
         "access_token": access_token,
     });
-    if let Some(mint_refresh_token) = issue.refresh_token {
+    if let Some(mint_refresh_token) = grant.refresh_token {
         body["refresh_token"] = json!(mint_refresh_token());
     }
-    if issue.scopes.has_openid() {
+    if grant.scopes.has_openid() {
         body["id_token"] = json!(mint::id_token(
             request.state,
             &mint::IdToken {
-                tenant: issue.tenant,
-                user: issue.user,
-                app: &issue.client.app,
-                nonce: issue.nonce,
+                tenant,
+                user,
+                app: &client.app,
+                nonce: grant.nonce,
                 code: None,
-                email: issue.scopes.oidc.contains("email"),
-                signed_in: issue.signed_in,
+                email: grant.scopes.oidc.contains("email"),
+                signed_in: grant.signed_in,
                 now,
             },
         ));
     }
     if request.form.get("client_info") == Some("1") {
-        body["client_info"] = Value::String(mint::client_info(issue.user.id, issue.tenant.id));
+        body["client_info"] = Value::String(mint::client_info(user.id, tenant.id));
     }
     Ok(token_response(body))
 }
@@ -213,12 +214,10 @@ pub fn authorization_code(request: &TokenRequest<'_>) -> Result<Response, AadErr
         }
     }
     let tenant = tenant_of(request, record.tenant_id)?;
-    let tenant_guard = tenant.read();
-    let tenant_name = tenant_guard.display_name.clone();
-    let user = live_user(&tenant_guard, record.user_id)?;
+    let tenant = tenant.read();
+    let user = live_user(&tenant, record.user_id)?;
     let mut scopes = match request.form.get("scope") {
-        Some(raw) => scopes::parse(raw, tenant_guard.cloud)
-            .map_err(|problem| scopes::token_error(&problem, &tenant_name, raw))?,
+        Some(raw) => parse_scopes(&tenant, raw)?,
         None => record.scopes.clone(),
     };
     // The id_token and refresh token follow what the user was asked on /authorize.
@@ -232,18 +231,8 @@ pub fn authorization_code(request: &TokenRequest<'_>) -> Result<Response, AadErr
     } else {
         None
     };
-    issue(
-        request,
-        Issue {
-            tenant: &tenant_guard,
-            user: &user,
-            client: &client,
-            scopes: &scopes,
-            nonce: record.nonce.as_deref(),
-            signed_in: record.signed_in,
-            refresh_token,
-        },
-    )
+    let grant = Grant { scopes: &scopes, nonce: record.nonce.as_deref(), signed_in: record.signed_in, refresh_token };
+    issue(request, &tenant, &user, &client, grant)
 }
 
 /// `grant_type=refresh_token`.
@@ -272,9 +261,8 @@ pub fn refresh_token(request: &TokenRequest<'_>) -> Result<Response, AadError> {
         .with_suberror("bad_token"));
     }
     let tenant = tenant_of(request, chain.tenant_id)?;
-    let tenant_guard = tenant.read();
-    let tenant_name = tenant_guard.display_name.clone();
-    let user = live_user(&tenant_guard, chain.user_id)?;
+    let tenant = tenant.read();
+    let user = live_user(&tenant, chain.user_id)?;
     let valid_from = user.sign_in_sessions_valid_from.max(user.last_password_change);
     if valid_from > chain.signed_in {
         return Err(invalid_grant(
@@ -288,20 +276,10 @@ pub fn refresh_token(request: &TokenRequest<'_>) -> Result<Response, AadError> {
             ),
         ));
     }
-    let raw = request.form.get("scope").unwrap_or(&chain.scopes);
-    let scopes =
-        scopes::parse(raw, tenant_guard.cloud).map_err(|problem| scopes::token_error(&problem, &tenant_name, raw))?;
+    let scopes = parse_scopes(&tenant, request.form.get("scope").unwrap_or(&chain.scopes))?;
     let (identity, now) = (&request.state.identity, request.meta.now);
-    issue(
-        request,
-        Issue {
-            tenant: &tenant_guard,
-            user: &user,
-            client: &client,
-            scopes: &scopes,
-            nonce: None,
-            signed_in: chain.signed_in,
-            refresh_token: Some(Box::new(move || identity.continue_refresh_chain(chain.id, now))),
-        },
-    )
+    let refresh_token: Option<Box<dyn FnOnce() -> String + '_>> =
+        Some(Box::new(move || identity.continue_refresh_chain(chain.id, now)));
+    let grant = Grant { scopes: &scopes, nonce: None, signed_in: chain.signed_in, refresh_token };
+    issue(request, &tenant, &user, &client, grant)
 }

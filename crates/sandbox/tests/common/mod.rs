@@ -1,10 +1,14 @@
 //! Shared set-up for the sandbox's integration tests: start a sandbox on `127.0.0.1:0`, build an HTTPS client
-//! that trusts its CA, and mint access tokens directly (the token *endpoint* has its own tests; Graph tests
-//! should not depend on it).
+//! that trusts its CA, mint access tokens directly (the token *endpoint* has its own tests; Graph tests
+//! should not depend on it), call Graph through [`GraphApi`], and read JWT payloads.
 #![allow(dead_code, unreachable_pub)]
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
 use sandbox::tokens::AccessClaims;
 use sandbox::{RunningSandbox, Sandbox};
+use serde_json::Value;
 
 /// Contoso (Global) from the sample seed.
 pub const CONTOSO: &str = "6e3b1c2a-5d4f-4a8b-9c1d-2e3f4a5b6c7d";
@@ -16,6 +20,8 @@ pub const CONTOSO_APP: &str = "a1b2c3d4-0000-4000-8000-00000000c001";
 pub const CONTOSO_APP_SECRET: &str = "contoso-app-secret-A1s2D3f4G5h6";
 /// Tenure's multi-tenant app.
 pub const TENURE_APP: &str = "a1b2c3d4-0000-4000-8000-00000000a001";
+/// The client secret of Tenure's service principal credential in the sample seed.
+pub const TENURE_SECRET: &str = "tenure-sp-secret-Q9w8E7r6T5y4";
 /// Contoso's global admin.
 pub const CONTOSO_ADMIN: &str = "0b1c2d3e-0000-4000-8000-000000000001";
 /// Adele Vance (no admin role).
@@ -93,4 +99,125 @@ pub fn tenure_app_token(sandbox: &RunningSandbox) -> String {
         sandbox,
         &["User.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All", "User.EnableDisableAccount.All"],
     )
+}
+
+/// The payload of a JWT, without verification.
+pub fn jwt_payload(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON payload")
+}
+
+/// A sandbox and an HTTPS client for calling its Graph API.
+pub struct GraphApi {
+    /// The running sandbox.
+    pub sandbox: RunningSandbox,
+    /// A client trusting the sandbox CA.
+    pub client: reqwest::Client,
+}
+
+/// One Graph answer: status, headers, and the body as JSON (a JSON string when it is not JSON).
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body.
+    pub body: Value,
+}
+
+impl Reply {
+    /// `error.code`, or `""`.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// `error.message`, or `""`.
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+
+    /// Checks status, `error.code` and `error.message`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["error"]["code"], code, "{}", self.body);
+        assert_eq!(self.body["error"]["message"], message, "{}", self.body);
+    }
+
+    /// The `id`s of a collection's `value`.
+    pub fn ids(&self) -> Vec<String> {
+        self.body["value"].as_array().map_or_else(Vec::new, |values| {
+            values.iter().filter_map(|value| value["id"].as_str().map(str::to_string)).collect()
+        })
+    }
+}
+
+impl GraphApi {
+    /// Starts a sandbox with the sample seed.
+    pub async fn start() -> GraphApi {
+        let sandbox = start().await;
+        let client = client(&sandbox);
+        GraphApi { sandbox, client }
+    }
+
+    /// The full-power app token of Tenure's customer-owned connection.
+    pub fn admin(&self) -> String {
+        tenure_app_token(&self.sandbox)
+    }
+
+    /// Sends a JSON body (if any) to `path` under `/v1.0` (or to an absolute URL); `eventual` adds
+    /// `ConsistencyLevel: eventual`.
+    pub async fn send(&self, method: Method, path: &str, token: &str, body: Option<Value>, eventual: bool) -> Reply {
+        let raw = body.map(|body| body.to_string().into_bytes());
+        self.send_raw(method, path, token, raw, eventual).await
+    }
+
+    /// Sends raw bytes as an `application/json` body.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Vec<u8>>,
+        eventual: bool,
+    ) -> Reply {
+        let url = if path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}/v1.0{path}", self.sandbox.https_base())
+        };
+        let mut request = self.client.request(method, url).bearer_auth(token);
+        if eventual {
+            request = request.header("ConsistencyLevel", "eventual");
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/json").body(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    /// `GET`.
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, token, None, false).await
+    }
+
+    /// `POST` with a JSON body.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, token, Some(body), false).await
+    }
+
+    /// `PATCH` with a JSON body.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, token, Some(body), false).await
+    }
+
+    /// `DELETE`.
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, token, None, false).await
+    }
 }

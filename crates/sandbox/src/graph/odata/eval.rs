@@ -323,14 +323,13 @@ mod tests {
         assert_eq!(cmp_ci("a", "B"), Ordering::Less);
     }
 
-    /// 100,000 real `User`s scanned through `User::property` with a typical filter. The bound is generous in
-    /// debug builds; in release the scan takes a few milliseconds (well under the 100 ms budget).
+    /// Real `User`s scanned through `User::property` with a typical compound filter.
     #[test]
-    fn scanning_100k_users_is_fast() {
+    fn a_compound_filter_selects_exactly_the_matching_users_of_a_large_set() {
         let directory = crate::seed::Seed::sample().build(Utc::now()).expect("sample seed builds");
-        let tenant = directory.tenants().into_iter().next().expect("a tenant");
+        let tenant = directory.tenant("contoso.com").expect("the sample's Contoso tenant");
         let template = tenant.read().users.values().next().cloned().expect("a user");
-        let users: Vec<_> = (0..100_000)
+        let users: Vec<_> = (0..10_000)
             .map(|index| {
                 let mut user = template.clone();
                 user.id = Uuid::from_u128(index);
@@ -341,11 +340,12 @@ mod tests {
             .collect();
         let expr = parse("startswith(displayName,'user 0001') and department eq 'sales' and accountEnabled eq true")
             .expect("parses");
-        let started = std::time::Instant::now();
-        let hits = users.iter().filter(|user| matches(&expr, &|name| user.property(name))).count();
-        let elapsed = started.elapsed();
-        assert_eq!(hits, 10);
-        let budget = if cfg!(debug_assertions) { 3_000 } else { 100 };
-        assert!(elapsed.as_millis() < budget, "scan took {elapsed:?}");
+        let hits: Vec<String> = users
+            .iter()
+            .filter(|user| matches(&expr, &|name| user.property(name)))
+            .map(|user| user.display_name.clone())
+            .collect();
+        let expected: Vec<String> = (100..200).step_by(10).map(|index| format!("User {index:06}")).collect();
+        assert_eq!(hits, expected);
     }
 }

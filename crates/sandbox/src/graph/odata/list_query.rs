@@ -118,6 +118,26 @@ pub fn parse_list_query(
     raw_query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<ListQuery, GraphError> {
+    parse_query(kind, raw_query, headers, false)
+}
+
+/// Parses and validates the query string of a `/$count` request (`GET /users/$count`): the segment itself
+/// makes the request an advanced query once `ConsistencyLevel: eventual` is sent, so `$count=true` is not
+/// needed for `endsWith`, `ne`, `not`, … there.
+pub fn parse_count_query(
+    kind: EntityKind,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<ListQuery, GraphError> {
+    parse_query(kind, raw_query, headers, true)
+}
+
+fn parse_query(
+    kind: EntityKind,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+    count_segment: bool,
+) -> Result<ListQuery, GraphError> {
     let options = decode(raw_query)?;
     reject_unknown(&options, LIST_OPTIONS)?;
     let eventual = eventual(headers);
@@ -134,7 +154,7 @@ pub fn parse_list_query(
         None => false,
     };
     // `$count=true` without the header is silently ignored, as Graph does.
-    query.count = count_requested && eventual;
+    query.count = (count_requested || count_segment) && eventual;
     if let Some(raw) = options.get("$search") {
         if !eventual {
             return Err(GraphError::unsupported_query(msg::SEARCH_NEEDS_EVENTUAL));

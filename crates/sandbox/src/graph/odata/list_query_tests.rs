@@ -260,3 +260,12 @@ fn delta_rejects_other_options_and_filters() {
     assert_eq!(delta("$foo=1").unwrap_err().message, "Unrecognized query argument specified: '$foo'.");
     assert_eq!(delta("$filter=id eq").unwrap_err().code, "BadRequest");
 }
+
+#[test]
+fn the_count_segment_is_an_advanced_query_with_the_header() {
+    let filter = Some("$filter=endswith(mail,'@contoso.com')");
+    let query = parse_count_query(EntityKind::User, filter, &eventual_headers()).unwrap();
+    assert!(query.count && query.is_advanced_query());
+    let error = parse_count_query(EntityKind::User, filter, &HeaderMap::new()).unwrap_err();
+    assert_eq!(error.code, "Request_UnsupportedQuery");
+}

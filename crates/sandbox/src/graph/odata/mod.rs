@@ -11,6 +11,7 @@ pub mod capabilities;
 pub mod error_messages;
 pub mod eval;
 pub mod filter;
+mod filter_lexer;
 pub mod filter_rules;
 pub mod list_query;
 pub mod projection;
@@ -89,6 +90,16 @@ pub fn parse_list_query(
     headers: &HeaderMap,
 ) -> Result<ListQuery, GraphError> {
     list_query::parse_list_query(kind, raw_query, headers)
+}
+
+/// Parses and validates the query string of a `/$count` request on `kind` (`GET /users/$count`): with
+/// `ConsistencyLevel: eventual` it is an advanced query even without `$count=true`.
+pub fn parse_count_query(
+    kind: EntityKind,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<ListQuery, GraphError> {
+    list_query::parse_count_query(kind, raw_query, headers)
 }
 
 /// Parses and validates the query string of a delta request on `kind`.
