@@ -13,7 +13,7 @@ use sandbox::graph::odata::{self, EntityKind, filter};
 /// A real user from the sample seed, so evaluation goes through `User::property`.
 static SAMPLE_USER: LazyLock<User> = LazyLock::new(|| {
     let directory = sandbox::seed::Seed::sample().build(chrono::Utc::now()).expect("the sample seed builds");
-    let tenant = directory.tenants().into_iter().next().expect("the sample seed has a tenant");
+    let tenant = directory.tenant("contoso.com").expect("the sample seed has Contoso");
     let tenant = tenant.read();
     tenant.users.values().find(|user| !user.assigned_licenses.is_empty()).or_else(|| tenant.users.values().next()).cloned().expect("a user")
 });
