@@ -109,8 +109,13 @@ pub async fn dispatch(state: Arc<AppState>, mut request: Request) -> Response {
         Service::Exchange => routers.exchange,
         Service::SandboxAdmin => routers.admin,
     };
-    match router.oneshot(request).await {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = match router.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
-    }
+    };
+    // The path only: query strings can carry authorization codes and PKCE values.
+    tracing::debug!(service = ?service, cloud = ?cloud, %method, %path, status = response.status().as_u16(), "Request served.");
+    response
 }

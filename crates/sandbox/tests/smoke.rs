@@ -25,3 +25,19 @@ async fn graph_without_a_token_is_a_401_in_graphs_envelope_over_https_and_http()
         assert_eq!(body["error"]["innerError"]["client-request-id"], "abc-123");
     }
 }
+
+#[tokio::test]
+async fn an_unknown_graph_segment_is_named_in_graphs_bad_request() {
+    let sandbox = common::start().await;
+    let token = common::tenure_app_token(&sandbox);
+    let response = common::client(&sandbox)
+        .get(format!("{}/v1.0/nope", sandbox.https_base()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 400);
+    let body: serde_json::Value = response.json().await.expect("json body");
+    assert_eq!(body["error"]["code"], "BadRequest");
+    assert_eq!(body["error"]["message"], "Resource not found for the segment 'nope'.");
+}

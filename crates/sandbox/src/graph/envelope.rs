@@ -37,6 +37,7 @@ pub async fn graph_envelope(mut request: Request, next: Next) -> Response {
         .map_or_else(|| Uuid::new_v4().to_string(), str::to_string);
     let ids = RequestIds { request_id: Uuid::new_v4().to_string(), client_request_id };
     request.extensions_mut().insert(ids.clone());
+    let path = request.uri().path().to_string();
 
     let mut response = next.run(request).await;
     let status = response.status();
@@ -44,7 +45,7 @@ pub async fn graph_envelope(mut request: Request, next: Next) -> Response {
     if let Some(error) = response.extensions_mut().remove::<GraphError>() {
         response = render(&error, &ids, response);
     } else if (status.is_client_error() || status.is_server_error()) && !is_json(&response) {
-        let error = rejection_to_graph_error(status);
+        let error = rejection_to_graph_error(status, &path);
         response = render(&error, &ids, response);
     }
 
@@ -74,12 +75,21 @@ fn is_json(response: &Response) -> bool {
         .is_some_and(|value| value.starts_with("application/json"))
 }
 
+/// The segment Graph names in its unknown-route error: the first one after the version.
+fn unknown_segment(path: &str) -> &str {
+    let mut segments = path.split('/').filter(|segment| !segment.is_empty());
+    let first = segments.next().unwrap_or("");
+    if first == "v1.0" { segments.next().unwrap_or(first) } else { first }
+}
+
 /// Maps a status that axum produced on its own (no handler error) to Graph's error.
-fn rejection_to_graph_error(status: StatusCode) -> GraphError {
+fn rejection_to_graph_error(status: StatusCode, path: &str) -> GraphError {
     match status {
-        StatusCode::NOT_FOUND => {
-            GraphError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment.")
-        }
+        StatusCode::NOT_FOUND => GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("Resource not found for the segment '{}'.", unknown_segment(path)),
+        ),
         StatusCode::METHOD_NOT_ALLOWED => GraphError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "Request_BadRequest",
