@@ -66,26 +66,14 @@ pub fn populate(
                 .map(|offset| user_ids[(index * members_per_group + offset) % user_ids.len()])
                 .collect()
         };
-        tenant.insert_group(Group {
-            id: generated_id(2, index),
-            created: now,
-            deleted: None,
-            display_name: format!("Generated Group {index}"),
-            description: None,
-            mail_nickname: format!("gen-group-{index}"),
-            mail: None,
-            mail_enabled: false,
-            security_enabled: true,
-            group_types: Vec::new(),
-            visibility: None,
-            membership_rule: None,
-            is_assignable_to_role: false,
-            proxy_addresses: Vec::new(),
-            members,
-            owners: BTreeSet::new(),
-            seq: 0,
-            visible_from: None,
-        });
+        let mut group = Group::new_security(
+            generated_id(2, index),
+            &format!("Generated Group {index}"),
+            &format!("gen-group-{index}"),
+            now,
+        );
+        group.members = members;
+        tenant.insert_group(group);
     }
     user_ids
 }

@@ -423,26 +423,15 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
                 .ok_or_else(|| context(format!("group {}: member {member} not found", group_seed.display_name)))?;
             members.insert(*member_id);
         }
-        let group = Group {
-            id,
-            created: now,
-            deleted: None,
-            display_name: group_seed.display_name.clone(),
-            description: group_seed.description.clone(),
-            mail_nickname: group_seed.mail_nickname.clone(),
-            proxy_addresses: mail.iter().map(|mail| format!("SMTP:{mail}")).collect(),
-            mail,
-            mail_enabled,
-            security_enabled,
-            group_types,
-            visibility: (group_seed.kind == "m365").then(|| "Private".to_string()),
-            membership_rule: None,
-            is_assignable_to_role: false,
-            members,
-            owners: BTreeSet::new(),
-            seq: 0,
-            visible_from: None,
-        };
+        let mut group = Group::new_security(id, &group_seed.display_name, &group_seed.mail_nickname, now);
+        group.description = group_seed.description.clone();
+        group.proxy_addresses = mail.iter().map(|mail| format!("SMTP:{mail}")).collect();
+        group.mail = mail;
+        group.mail_enabled = mail_enabled;
+        group.security_enabled = security_enabled;
+        group.group_types = group_types;
+        group.visibility = (group_seed.kind == "m365").then(|| "Private".to_string());
+        group.members = members;
         if let Err(conflict) = tenant.check_unique(None, &group.smtp_addresses(), None) {
             return Err(context(format!("group {}: {} is already taken", group_seed.display_name, conflict.property)));
         }

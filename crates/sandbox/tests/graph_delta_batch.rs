@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::StatusCode;
 use sandbox::RunningSandbox;
 use sandbox::directory::group::Group;
@@ -77,26 +77,9 @@ impl Harness {
 
     fn insert_group(&self, name: &str, members: &[Uuid]) -> Uuid {
         let id = Uuid::new_v4();
-        let group = Group {
-            id,
-            created: Utc::now(),
-            deleted: None,
-            display_name: name.to_string(),
-            description: None,
-            mail_nickname: name.to_lowercase().replace(' ', "-"),
-            mail: None,
-            mail_enabled: false,
-            security_enabled: true,
-            group_types: Vec::new(),
-            visibility: None,
-            membership_rule: None,
-            is_assignable_to_role: false,
-            proxy_addresses: Vec::new(),
-            members: members.iter().copied().collect(),
-            owners: BTreeSet::new(),
-            seq: 0,
-            visible_from: None,
-        };
+        let mut group =
+            Group::new_security(id, name, &name.to_lowercase().replace(' ', "-"), self.sandbox.state().clock.now());
+        group.members = members.iter().copied().collect();
         self.sandbox.tenant(common::CONTOSO).expect("contoso").write().insert_group(group);
         id
     }

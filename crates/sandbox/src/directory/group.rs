@@ -76,6 +76,30 @@ pub const DEFAULT_SELECT: &[&str] = &[
 ];
 
 impl Group {
+    /// A new security group (not mail-enabled, assigned membership) with no members or owners.
+    pub fn new_security(id: Uuid, display_name: &str, mail_nickname: &str, now: DateTime<Utc>) -> Group {
+        Group {
+            id,
+            created: now,
+            deleted: None,
+            display_name: display_name.to_string(),
+            description: None,
+            mail_nickname: mail_nickname.to_string(),
+            mail: None,
+            mail_enabled: false,
+            security_enabled: true,
+            group_types: Vec::new(),
+            visibility: None,
+            membership_rule: None,
+            is_assignable_to_role: false,
+            proxy_addresses: Vec::new(),
+            members: BTreeSet::new(),
+            owners: BTreeSet::new(),
+            seq: 0,
+            visible_from: None,
+        }
+    }
+
     /// Whether the group is in deleted items.
     pub fn is_deleted(&self) -> bool {
         self.deleted.is_some()

@@ -124,26 +124,10 @@ pub async fn create_group(call: Call, body: Bytes) -> GraphResult<Response> {
         let empty = BTreeSet::new();
         let member_ids = members::resolve_binds(&tenant, id, &binds.members, &empty, "members", call.now)?;
         let mut owner_ids = members::resolve_binds(&tenant, id, &binds.owners, &empty, "owners", call.now)?;
-        let mut group = Group {
-            id,
-            created: call.now,
-            deleted: None,
-            display_name: String::new(),
-            description: None,
-            mail_nickname: String::new(),
-            mail: None,
-            mail_enabled: false,
-            security_enabled: false,
-            group_types: Vec::new(),
-            visibility: None,
-            membership_rule: None,
-            is_assignable_to_role: false,
-            proxy_addresses: Vec::new(),
-            members: member_ids.into_iter().collect(),
-            owners: BTreeSet::new(),
-            seq: 0,
-            visible_from: call.visible_from(),
-        };
+        let mut group = Group::new_security(id, "", "", call.now);
+        group.security_enabled = false;
+        group.members = member_ids.into_iter().collect();
+        group.visible_from = call.visible_from();
         group_write::apply(&mut group, &input);
         if group.is_unified() {
             let mail = format!("{}@{}", group.mail_nickname, tenant.default_domain());
