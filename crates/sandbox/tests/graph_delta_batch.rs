@@ -264,6 +264,127 @@ async fn group_delta_tracks_member_additions_and_removals() {
     assert_eq!(all[&group.to_string()]["displayName"], "Delta Group");
 }
 
+/// One page of a later round with `Prefer: return=minimal` (the sandbox fits these rounds on one page).
+impl Harness {
+    async fn minimal_round(&self, delta_link: &str) -> (reqwest::header::HeaderMap, Vec<Value>) {
+        let response = self
+            .client
+            .get(delta_link)
+            .bearer_auth(self.token())
+            .header("Prefer", "return=minimal")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        let body: Value = response.json().await.expect("json");
+        assert!(body["@odata.deltaLink"].is_string(), "{body}");
+        (headers, body["value"].as_array().cloned().unwrap_or_default())
+    }
+
+    async fn set_manager(&self, user: Uuid, manager: Uuid) {
+        let reference = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/users/{manager}")});
+        let path = format!("/users/{user}/manager/$ref");
+        self.expect(reqwest::Method::PUT, &path, Some(reference), StatusCode::NO_CONTENT).await;
+    }
+}
+
+fn preference_applied(headers: &reqwest::header::HeaderMap) -> Option<&str> {
+    headers.get("preference-applied").and_then(|value| value.to_str().ok())
+}
+
+#[tokio::test]
+async fn return_minimal_shows_only_the_changed_properties_of_an_updated_user() {
+    let harness = Harness::start().await;
+    let updated = harness.create_user("minimal.user").await;
+    let (_, delta_link) = harness.round(&harness.url("/users/delta")).await;
+
+    let patch = Some(json!({"jobTitle": "Engineer"}));
+    harness.expect(reqwest::Method::PATCH, &format!("/users/{updated}"), patch, StatusCode::NO_CONTENT).await;
+    let created = harness.create_user("minimal.created").await;
+
+    let (headers, changes) = harness.minimal_round(&delta_link).await;
+    assert_eq!(preference_applied(&headers), Some("return=minimal"));
+    let changes = by_id(&changes);
+    assert_eq!(changes[&updated.to_string()], json!({"id": updated.to_string(), "jobTitle": "Engineer"}));
+    assert_eq!(changes[&created.to_string()]["userPrincipalName"], "minimal.created@contoso.com", "created: whole");
+
+    // The same round without the preference: the full default property set, and no Preference-Applied.
+    let (status, headers, body) = harness.get(&delta_link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(preference_applied(&headers), None);
+    let changes = by_id(body["value"].as_array().expect("value"));
+    let entry = &changes[&updated.to_string()];
+    assert_eq!(entry["jobTitle"], "Engineer");
+    assert_eq!(entry["displayName"], "minimal.user");
+    assert_eq!(entry["userPrincipalName"], "minimal.user@contoso.com");
+
+    // A changed property outside the sync's property set is not shown; the first round ignores the preference.
+    let response = harness
+        .client
+        .get(harness.url("/users/delta?$select=displayName"))
+        .bearer_auth(harness.token())
+        .header("Prefer", "return=minimal")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(preference_applied(response.headers()), None, "not on the first round");
+    let body: Value = response.json().await.expect("json");
+    let delta_link = body["@odata.deltaLink"].as_str().expect("one page").to_string();
+    let patch = Some(json!({"department": "Research"}));
+    harness.expect(reqwest::Method::PATCH, &format!("/users/{updated}"), patch, StatusCode::NO_CONTENT).await;
+    let (_, changes) = harness.minimal_round(&delta_link).await;
+    assert_eq!(changes, vec![json!({"id": updated.to_string()})]);
+}
+
+#[tokio::test]
+async fn return_minimal_shows_only_the_new_name_of_a_renamed_group() {
+    let harness = Harness::start().await;
+    let group = harness.create_group("Before Rename").await;
+    let (_, delta_link) = harness.round(&harness.url("/groups/delta")).await;
+    let patch = Some(json!({"displayName": "After Rename"}));
+    harness.expect(reqwest::Method::PATCH, &format!("/groups/{group}"), patch, StatusCode::NO_CONTENT).await;
+
+    let (headers, changes) = harness.minimal_round(&delta_link).await;
+    assert_eq!(preference_applied(&headers), Some("return=minimal"));
+    assert_eq!(changes, vec![json!({"id": group.to_string(), "displayName": "After Rename"})]);
+
+    let (changes, _) = harness.round(&delta_link).await;
+    assert_eq!(ids(&changes), vec![group.to_string()]);
+    assert_eq!(changes[0]["displayName"], "After Rename");
+    assert_eq!(changes[0]["mailNickname"], "Before-Rename", "without the preference: the whole default set");
+    assert_eq!(changes[0]["securityEnabled"], true);
+}
+
+#[tokio::test]
+async fn manager_at_delta_reports_a_replaced_or_removed_manager() {
+    let harness = Harness::start().await;
+    let report = harness.create_user("report").await;
+    let first_boss = harness.create_user("first.boss").await;
+    let second_boss = harness.create_user("second.boss").await;
+    let manager = |id: Uuid| json!({"@odata.type": "#microsoft.graph.user", "id": id.to_string()});
+    let removed = |id: Uuid| json!({"@odata.type": "#microsoft.graph.user", "id": id.to_string(), "@removed": {"reason": "deleted"}});
+    let (_, delta_link) = harness.round(&harness.url("/users/delta?$select=displayName,manager")).await;
+
+    harness.set_manager(report, first_boss).await;
+    let (changes, delta_link) = harness.round(&delta_link).await;
+    assert_eq!(ids(&changes), vec![report.to_string()]);
+    assert_eq!(changes[0]["manager@delta"], json!([manager(first_boss)]));
+
+    harness.set_manager(report, second_boss).await;
+    let (changes, delta_link) = harness.round(&delta_link).await;
+    assert_eq!(changes[0]["manager@delta"], json!([removed(first_boss), manager(second_boss)]));
+
+    let path = format!("/users/{report}/manager/$ref");
+    harness.expect(reqwest::Method::DELETE, &path, None, StatusCode::NO_CONTENT).await;
+    let (changes, _) = harness.round(&delta_link).await;
+    assert_eq!(ids(&changes), vec![report.to_string()]);
+    assert_eq!(changes[0]["displayName"], "report");
+    assert_eq!(changes[0]["manager@delta"], json!([removed(second_boss)]));
+    let (_, changes) = harness.minimal_round(&delta_link).await;
+    assert_eq!(changes, vec![json!({"id": report.to_string(), "manager@delta": [removed(second_boss)]})]);
+}
+
 #[tokio::test]
 async fn deltatoken_latest_starts_from_now() {
     let harness = Harness::start().await;

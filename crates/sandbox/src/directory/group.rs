@@ -75,6 +75,27 @@ pub const DEFAULT_SELECT: &[&str] = &[
     "visibility",
 ];
 
+/// The Graph properties [`Group::property`] renders from the stored fields (not `id`, nor those that are
+/// always null), compared before and after each write to record which properties changed (for delta's
+/// `Prefer: return=minimal`). Membership is tracked separately, by the tenant's membership log.
+pub const TRACKED_PROPERTIES: &[&str] = &[
+    "displayName",
+    "description",
+    "mailNickname",
+    "mail",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "visibility",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "isAssignableToRole",
+    "proxyAddresses",
+    "createdDateTime",
+    "deletedDateTime",
+    "renewedDateTime",
+];
+
 impl Group {
     /// A new security group (not mail-enabled, assigned membership) with no members or owners.
     pub fn new_security(id: Uuid, display_name: &str, mail_nickname: &str, now: DateTime<Utc>) -> Group {
@@ -139,6 +160,15 @@ impl Group {
         addresses.sort();
         addresses.dedup();
         addresses
+    }
+
+    /// The Graph properties whose values differ between `before` and `self` (the same group after a write).
+    pub fn changed_properties(&self, before: &Group) -> Vec<String> {
+        TRACKED_PROPERTIES
+            .iter()
+            .filter(|name| self.property(name) != before.property(name))
+            .map(|name| (*name).to_string())
+            .collect()
     }
 
     /// The value of one Graph property, or `None` when the sandbox does not model it.

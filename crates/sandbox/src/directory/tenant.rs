@@ -84,6 +84,34 @@ pub struct MembershipChange {
     pub added: bool,
 }
 
+/// The property name of a [`PropertyChange`] that stands for every property: the object was created or
+/// restored from deleted items, so a `Prefer: return=minimal` delta round shows it whole.
+pub const ALL_PROPERTIES: &str = "*";
+
+/// One property change of a user or group, for delta rounds under `Prefer: return=minimal`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PropertyChange {
+    /// Change sequence number of the write.
+    pub seq: u64,
+    /// The user or group.
+    pub id: Uuid,
+    /// The Graph property name (e.g. `jobTitle`, `manager`), or [`ALL_PROPERTIES`].
+    pub property: String,
+}
+
+/// One change of a user's manager, for `manager@delta` (removals name the previous manager).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManagerChange {
+    /// Change sequence number of the write.
+    pub seq: u64,
+    /// The user whose manager changed.
+    pub user: Uuid,
+    /// The manager before the write.
+    pub previous: Option<Uuid>,
+    /// The manager after the write.
+    pub current: Option<Uuid>,
+}
+
 /// An entry of the change index: which object changed at a sequence number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChangeRef {
@@ -133,6 +161,12 @@ pub struct Tenant {
     pub tombstones: Vec<Tombstone>,
     /// Membership changes, oldest first.
     pub membership_log: Vec<MembershipChange>,
+    /// Property changes of users and groups, oldest first (absent from state files of older versions).
+    #[serde(default)]
+    pub property_log: Vec<PropertyChange>,
+    /// Manager changes, oldest first (absent from state files of older versions).
+    #[serde(default)]
+    pub manager_log: Vec<ManagerChange>,
     /// Latest change per object, by sequence number (rebuilt on load).
     #[serde(skip)]
     pub changes: BTreeMap<u64, ChangeRef>,
@@ -161,6 +195,8 @@ impl Tenant {
             seq: 0,
             tombstones: Vec::new(),
             membership_log: Vec::new(),
+            property_log: Vec::new(),
+            manager_log: Vec::new(),
             changes: BTreeMap::new(),
             upn_index: HashMap::new(),
             address_index: HashMap::new(),
@@ -325,6 +361,15 @@ impl Tenant {
     /// Inserts a new user (uniqueness must have been checked) and records the change.
     pub fn insert_user(&mut self, mut user: User) {
         user.seq = self.record_change(0, ChangeRef { kind: ObjectKind::User, id: user.id, purged: false });
+        self.log_property(user.seq, user.id, ALL_PROPERTIES.to_string());
+        if user.manager.is_some() {
+            self.manager_log.push(ManagerChange {
+                seq: user.seq,
+                user: user.id,
+                previous: None,
+                current: user.manager,
+            });
+        }
         self.index_user(&user);
         self.users.insert(user.id, user);
     }
@@ -334,11 +379,33 @@ impl Tenant {
     pub fn update_user(&mut self, id: Uuid, edit: impl FnOnce(&mut User)) -> bool {
         let Some(mut user) = self.users.remove(&id) else { return false };
         self.unindex_user(&user);
+        let before = user.clone();
         edit(&mut user);
         user.seq = self.record_change(user.seq, ChangeRef { kind: ObjectKind::User, id, purged: false });
+        self.log_user_changes(&before, &user);
         self.index_user(&user);
         self.users.insert(id, user);
         true
+    }
+
+    fn log_property(&mut self, seq: u64, id: Uuid, property: String) {
+        self.property_log.push(PropertyChange { seq, id, property });
+    }
+
+    /// Records which Graph properties a write changed (every one when it restored the user), and the manager.
+    fn log_user_changes(&mut self, before: &User, after: &User) {
+        let (seq, id) = (after.seq, after.id);
+        if before.is_deleted() && !after.is_deleted() {
+            self.log_property(seq, id, ALL_PROPERTIES.to_string());
+        } else {
+            for property in after.changed_properties(before) {
+                self.log_property(seq, id, property);
+            }
+        }
+        if before.manager != after.manager {
+            self.log_property(seq, id, "manager".to_string());
+            self.manager_log.push(ManagerChange { seq, user: id, previous: before.manager, current: after.manager });
+        }
     }
 
     /// Removes a user for good (from deleted items) and leaves a tombstone for delta.
@@ -354,6 +421,7 @@ impl Tenant {
     /// Inserts a new group and records the change.
     pub fn insert_group(&mut self, mut group: Group) {
         group.seq = self.record_change(0, ChangeRef { kind: ObjectKind::Group, id: group.id, purged: false });
+        self.log_property(group.seq, group.id, ALL_PROPERTIES.to_string());
         self.index_group(&group);
         for member in group.members.clone() {
             let seq = group.seq;
@@ -366,11 +434,19 @@ impl Tenant {
     pub fn update_group(&mut self, id: Uuid, edit: impl FnOnce(&mut Group)) -> bool {
         let Some(mut group) = self.groups.remove(&id) else { return false };
         self.unindex_group(&group);
-        let members_before = group.members.clone();
+        let before = group.clone();
+        let members_before = &before.members;
         edit(&mut group);
         group.seq = self.record_change(group.seq, ChangeRef { kind: ObjectKind::Group, id, purged: false });
         let seq = group.seq;
-        for added in group.members.difference(&members_before) {
+        if before.deleted.is_some() && group.deleted.is_none() {
+            self.log_property(seq, id, ALL_PROPERTIES.to_string());
+        } else {
+            for property in group.changed_properties(&before) {
+                self.log_property(seq, id, property);
+            }
+        }
+        for added in group.members.difference(members_before) {
             self.membership_log.push(MembershipChange { seq, group: id, member: *added, added: true });
         }
         for removed in members_before.difference(&group.members) {

@@ -136,6 +136,48 @@ pub const DEFAULT_SELECT: &[&str] = &[
     "id",
 ];
 
+/// The Graph properties [`User::property`] renders from the stored fields (not `id`, nor those that are always
+/// null), compared before and after each write to record which properties changed (for delta's
+/// `Prefer: return=minimal`). Client-written [`User::extra`] properties are compared as well.
+pub const TRACKED_PROPERTIES: &[&str] = &[
+    "accountEnabled",
+    "displayName",
+    "givenName",
+    "surname",
+    "userPrincipalName",
+    "mail",
+    "mailNickname",
+    "otherMails",
+    "proxyAddresses",
+    "jobTitle",
+    "department",
+    "companyName",
+    "officeLocation",
+    "city",
+    "state",
+    "country",
+    "streetAddress",
+    "postalCode",
+    "usageLocation",
+    "preferredLanguage",
+    "mobilePhone",
+    "businessPhones",
+    "employeeId",
+    "employeeType",
+    "employeeHireDate",
+    "employeeLeaveDateTime",
+    "employeeOrgData",
+    "onPremisesImmutableId",
+    "passwordPolicies",
+    "userType",
+    "showInAddressList",
+    "assignedLicenses",
+    "createdDateTime",
+    "deletedDateTime",
+    "lastPasswordChangeDateTime",
+    "signInSessionsValidFromDateTime",
+];
+
 /// Roles that make a user a privileged administrator (protected targets for app-only writes).
 pub const PRIVILEGED_ROLES: &[&str] = &[
     "Global Administrator",
@@ -249,6 +291,22 @@ impl User {
         addresses
     }
 
+    /// The Graph properties whose values differ between `before` and `self` (the same user after a write).
+    pub fn changed_properties(&self, before: &User) -> Vec<String> {
+        let mut changed: Vec<String> = TRACKED_PROPERTIES
+            .iter()
+            .filter(|name| self.property(name) != before.property(name))
+            .map(|name| (*name).to_string())
+            .collect();
+        let extra_names: BTreeSet<&String> = self.extra.keys().chain(before.extra.keys()).collect();
+        for name in extra_names {
+            if self.extra.get(name) != before.extra.get(name) && !changed.contains(name) {
+                changed.push(name.clone());
+            }
+        }
+        changed
+    }
+
     /// The value of one Graph property, or `None` when the sandbox does not model it (the caller decides, from
     /// the schema, whether that is a null or an unknown-property error). Navigation properties are not
     /// rendered here.
@@ -306,5 +364,23 @@ impl User {
             other => return self.extra.get(other).cloned(),
         };
         Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_properties_names_what_a_write_changed() {
+        let now = Utc::now();
+        let before = User::new(Uuid::nil(), "adele@contoso.com", "Adele", "Sandbox!Pass1", now);
+        assert!(TRACKED_PROPERTIES.iter().all(|name| before.property(name).is_some()), "every name is modelled");
+        let mut after = before.clone();
+        after.job_title = Some("Engineer".into());
+        after.extra.insert("faxNumber".into(), Value::String("+1 555".into()));
+        after.manager = Some(Uuid::max());
+        assert_eq!(after.changed_properties(&before), vec!["jobTitle".to_string(), "faxNumber".to_string()]);
+        assert!(before.changed_properties(&before).is_empty());
     }
 }

@@ -6,7 +6,12 @@
 //! with a range scan of [`Tenant::changes`] — with soft-deleted objects as `@removed: changed` and purged ones
 //! as `@removed: deleted`. Groups carry `members@delta` (current members in the first round; additions and
 //! `@removed` removals from [`Tenant::membership_log`] afterwards) when `members` is tracked, which is the
-//! default without `$select`; users carry `manager@delta` when `$select` names `manager`.
+//! default without `$select`; users carry `manager@delta` when `$select` names `manager` (the current manager,
+//! and in later rounds a replaced or removed one as `@removed`, from [`Tenant::manager_log`]).
+//!
+//! With `Prefer: return=minimal`, later rounds show an updated object as its `id` and the properties that
+//! changed during the round (within the sync's property set), from [`Tenant::property_log`], and answer
+//! `Preference-Applied: return=minimal`; created and restored objects are shown whole.
 //!
 //! A round's watermark never passes an object that is still inside its replication delay, so such an
 //! object is delivered by a later round once it becomes visible (objects may therefore be delivered twice,
@@ -16,6 +21,7 @@
 //! sandbox clock, answers `410 Gone` with a `Location` for a fresh sync.
 
 pub mod query;
+pub mod round_changes;
 pub mod token;
 
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +37,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use self::query::DeltaOptions;
+use self::round_changes::RoundChanges;
 use self::token::SyncState;
 use super::caller::Caller;
 use super::error::{GraphError, GraphResult};
@@ -146,18 +153,19 @@ fn delta(
         let sync = new_sync(collection, &tenant, &options, now);
         let upto = changes_watermark(&tenant, collection, 0, now);
         let link = Link::Delta(next_round(&sync, upto, now));
-        return Ok(page_response(collection, &base_url, &sync, Vec::new(), link));
+        return Ok(page_response(collection, &base_url, &sync, Vec::new(), link, false));
     }
     let sync = match token {
         Some(token) => open_token(collection, &tenant, token, &base_url, now)?,
         None => new_sync(collection, &tenant, &options, now),
     };
+    let minimal = options.return_minimal && !sync.full;
     let (values, link) = if sync.full {
         full_page(collection, &tenant, &sync, view, now)
     } else {
-        changes_page(collection, &tenant, &sync, view, now)
+        changes_page(collection, &tenant, &sync, view, now, minimal)
     };
-    Ok(page_response(collection, &base_url, &sync, values, link))
+    Ok(page_response(collection, &base_url, &sync, values, link, minimal))
 }
 
 /// The state of a new sync: a full round up to the current watermark.
@@ -295,7 +303,7 @@ fn full_page(
 ) -> (Vec<Value>, Link) {
     let after = sync.after_id.map_or(Bound::Unbounded, Bound::Excluded);
     let wanted = |id: &Uuid| sync.ids.as_ref().is_none_or(|ids| ids.binary_search(id).is_ok());
-    let renderer = Renderer::new(collection, tenant, sync, view);
+    let renderer = Renderer::new(collection, tenant, sync, view, false);
     let ids: Vec<Uuid> = match collection {
         Collection::Users => tenant
             .users
@@ -332,6 +340,7 @@ fn changes_page(
     sync: &SyncState,
     view: UserView,
     now: DateTime<Utc>,
+    minimal: bool,
 ) -> (Vec<Value>, Link) {
     let mut sync = sync.clone();
     if sync.upto == 0 {
@@ -339,7 +348,7 @@ fn changes_page(
         sync.upto = changes_watermark(tenant, collection, sync.base, now);
         sync.after_seq = sync.base;
     }
-    let renderer = Renderer::new(collection, tenant, &sync, view);
+    let renderer = Renderer::new(collection, tenant, &sync, view, minimal);
     let from = sync.after_seq.max(sync.base) + 1;
     let mut values = Vec::new();
     let mut last_seq = sync.after_seq;
@@ -388,10 +397,20 @@ struct Renderer<'t> {
     member_changes: HashMap<Uuid, BTreeMap<Uuid, bool>>,
     /// How the caller's permissions let it see users.
     view: UserView,
+    /// `Prefer: return=minimal` in a later round: updated objects carry only their changed properties.
+    minimal: bool,
+    /// Changed properties and previous managers of this round (empty in the first round).
+    round: RoundChanges,
 }
 
 impl<'t> Renderer<'t> {
-    fn new(collection: Collection, tenant: &'t Tenant, sync: &SyncState, view: UserView) -> Renderer<'t> {
+    fn new(
+        collection: Collection,
+        tenant: &'t Tenant,
+        sync: &SyncState,
+        view: UserView,
+        minimal: bool,
+    ) -> Renderer<'t> {
         let name = collection.relationship();
         let (select, relationship) = match &sync.select {
             None => (None, collection == Collection::Groups),
@@ -409,7 +428,19 @@ impl<'t> Renderer<'t> {
                 member_changes.entry(change.group).or_default().insert(change.member, change.added);
             }
         }
-        Renderer { collection, tenant, select, relationship, first_round: sync.full, member_changes, view }
+        let round =
+            if sync.full { RoundChanges::default() } else { RoundChanges::read(tenant, sync.base, sync.upto, minimal) };
+        Renderer {
+            collection,
+            tenant,
+            select,
+            relationship,
+            first_round: sync.full,
+            member_changes,
+            view,
+            minimal,
+            round,
+        }
     }
 
     /// A live object in the first round.
@@ -448,21 +479,50 @@ impl<'t> Renderer<'t> {
         object
     }
 
+    /// Keeps only `id` and the properties changed this round, under `Prefer: return=minimal`; returns whether
+    /// the object is shown whole.
+    fn restrict(&self, object: &mut Map<String, Value>, id: Uuid) -> bool {
+        if !self.minimal {
+            return true;
+        }
+        let changed = self.round.properties(id);
+        if changed == round_changes::ChangedProperties::All {
+            return true;
+        }
+        object.retain(|name, _| name == "id" || changed.contains(name));
+        false
+    }
+
     fn render_user(&self, user: &crate::directory::user::User) -> Value {
         let mut object = Renderer::with_id(self.view.render(user, self.select.as_deref()), user.id);
-        if self.relationship
-            && let Some(manager) = user.manager
-        {
-            object.insert(
-                "manager@delta".into(),
-                json!([{"@odata.type": "#microsoft.graph.user", "id": manager.to_string()}]),
-            );
+        let whole = self.restrict(&mut object, user.id);
+        if self.relationship {
+            let manager_entry =
+                |manager: Uuid| json!({"@odata.type": "#microsoft.graph.user", "id": manager.to_string()});
+            let mut entries = Vec::new();
+            match self.round.manager_before(user.id).filter(|before| *before != user.manager) {
+                Some(before) => {
+                    // Replaced or removed this round: the old manager as a removed link, then the new one.
+                    if let Some(old) = before {
+                        let mut entry = manager_entry(old);
+                        entry["@removed"] = json!({"reason": "deleted"});
+                        entries.push(entry);
+                    }
+                    entries.extend(user.manager.map(manager_entry));
+                }
+                None if whole => entries.extend(user.manager.map(manager_entry)),
+                None => {}
+            }
+            if !entries.is_empty() {
+                object.insert("manager@delta".into(), Value::Array(entries));
+            }
         }
         Value::Object(object)
     }
 
     fn render_group(&self, group: &crate::directory::group::Group) -> Value {
         let mut object = Renderer::with_id(groups::render(group, self.select.as_deref()), group.id);
+        self.restrict(&mut object, group.id);
         if self.relationship {
             let entries: Vec<Value> = if self.first_round {
                 group.members.iter().map(|member| self.member_entry(*member, true)).collect()
@@ -491,7 +551,14 @@ impl<'t> Renderer<'t> {
 }
 
 /// The response body of one page.
-fn page_response(collection: Collection, base_url: &str, sync: &SyncState, values: Vec<Value>, link: Link) -> Response {
+fn page_response(
+    collection: Collection,
+    base_url: &str,
+    sync: &SyncState,
+    values: Vec<Value>,
+    link: Link,
+    minimal: bool,
+) -> Response {
     let mut body = Map::new();
     let context = match &sync.select {
         Some(select) if !select.is_empty() => {
@@ -511,5 +578,9 @@ fn page_response(collection: Collection, base_url: &str, sync: &SyncState, value
         }
     }
     body.insert("value".into(), Value::Array(values));
-    Json(Value::Object(body)).into_response()
+    let mut response = Json(Value::Object(body)).into_response();
+    if minimal {
+        response.headers_mut().insert("preference-applied", HeaderValue::from_static("return=minimal"));
+    }
+    response
 }

@@ -25,6 +25,8 @@ pub struct DeltaOptions {
     pub relationship_selected: bool,
     /// `$filter` ids, sorted.
     pub ids: Option<Vec<Uuid>>,
+    /// `Prefer: return=minimal`: later rounds carry only the changed properties of updated objects.
+    pub return_minimal: bool,
 }
 
 /// Parses the raw query string of a delta request on `kind`, whose tracked relationship is `relationship`.
@@ -39,6 +41,7 @@ pub fn parse(
         skiptoken: query.skiptoken,
         deltatoken: query.deltatoken,
         latest: query.latest,
+        return_minimal: prefers_minimal(headers),
         ..DeltaOptions::default()
     };
     if let Some(select) = query.select {
@@ -55,6 +58,21 @@ pub fn parse(
         options.ids = Some(parsed);
     }
     Ok(options)
+}
+
+/// Whether a `Prefer` header asks for `return=minimal` (preferences are comma-separated, names and values
+/// case-insensitive: RFC 7240).
+fn prefers_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(http::header::HeaderName::from_static("prefer"))
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|preference| preference.split(';').next())
+        .filter_map(|preference| preference.split_once('='))
+        .any(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("return") && value.trim().trim_matches('"').eq_ignore_ascii_case("minimal")
+        })
 }
 
 #[cfg(test)]
@@ -79,6 +97,16 @@ mod tests {
         let parsed = options(&format!("$filter=id+eq+'{a}'+or+id+eq+'{b}'")).expect("parses");
         assert_eq!(parsed.ids, Some(vec![Uuid::parse_str(b).expect("b"), Uuid::parse_str(a).expect("a")]));
         assert!(options("$filter=id eq 'not-a-guid'").is_err());
+    }
+
+    #[test]
+    fn return_minimal_is_found_among_other_preferences() {
+        let mut headers = HeaderMap::new();
+        assert!(!prefers_minimal(&headers));
+        headers.insert("prefer", http::HeaderValue::from_static("odata.maxpagesize=10, Return=Minimal"));
+        assert!(prefers_minimal(&headers));
+        headers.insert("prefer", http::HeaderValue::from_static("return=representation"));
+        assert!(!prefers_minimal(&headers));
     }
 
     #[test]
