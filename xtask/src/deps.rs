@@ -1,7 +1,8 @@
 //! Dependency boundaries, checked with `cargo tree` (rust-analyzer's trick):
 //! - the sandbox depends on no workspace crate, and no client crate (`graph`, `exchange`) depends on it, so a
 //!   misreading of Microsoft's protocol cannot hide on both sides;
-//! - the pure crates (`model`, `policy`, `planner`, `scim`) pull in no I/O runtime.
+//! - the pure crates (`model`, `policy`, `planner`, `scim`) pull in no I/O runtime and cannot read the clock
+//!   (chrono's `clock` feature, which brings `iana-time-zone`, stays out of their tree: time is an input).
 
 use std::path::Path;
 use std::process::Command;
@@ -10,7 +11,7 @@ use anyhow::{Context, bail};
 
 const CLIENT_CRATES: &[&str] = &["graph", "exchange", "vault"];
 const PURE_CRATES: &[&str] = &["model", "policy", "planner", "scim"];
-const IO_RUNTIMES: &[&str] = &["tokio", "sqlx", "reqwest", "hyper", "axum"];
+const IO_RUNTIMES: &[&str] = &["tokio", "sqlx", "reqwest", "hyper", "axum", "iana-time-zone"];
 
 /// The normal (non-dev) dependency names of `package`, transitively, or `None` if no such package exists.
 fn normal_dependencies(root: &Path, package: &str) -> anyhow::Result<Option<Vec<String>>> {
