@@ -1,6 +1,10 @@
 //! Tenure's command line: the argument structure and one module per command. `main.rs` only parses, sets up
 //! logging and calls [`run`].
 
+pub mod demo;
+pub mod engine_commands;
+pub mod progress_bar;
+pub mod report;
 pub mod sandbox_command;
 pub mod sandbox_summary;
 
@@ -18,6 +22,20 @@ pub struct Cli {
 /// Tenure's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole product on this machine: a sandbox tenant, a SQLite store, bundled HR data, two syncs.
+    Demo(demo::DemoArgs),
+    /// Validate the policy and the HR export; exits non-zero when either has errors.
+    Check(engine_commands::CheckArgs),
+    /// Compute the plan (what a sync would change) and store it, without applying it.
+    Plan(engine_commands::PlanArgs),
+    /// Apply the plan stored by `tenure plan`, if the tenant and HR data have not changed since.
+    Apply(engine_commands::ApplyArgs),
+    /// Plan, check the safety limits and apply, resuming any run a crash interrupted first.
+    Sync(engine_commands::ApplyArgs),
+    /// List recent runs.
+    Runs(engine_commands::RunsArgs),
+    /// Show the audit log: every change with before/after, reason and policy revision.
+    Audit(engine_commands::AuditArgs),
     /// Run the sandbox: a local emulation of the Microsoft identity platform and Microsoft Graph.
     Sandbox(sandbox_command::SandboxArgs),
 }
@@ -25,6 +43,13 @@ pub enum Command {
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(arguments) => demo::run(arguments).await,
+        Command::Check(arguments) => engine_commands::check(arguments).await,
+        Command::Plan(arguments) => engine_commands::plan(arguments).await,
+        Command::Apply(arguments) => engine_commands::apply(arguments).await,
+        Command::Sync(arguments) => engine_commands::sync(arguments).await,
+        Command::Runs(arguments) => engine_commands::runs(arguments).await,
+        Command::Audit(arguments) => engine_commands::audit(arguments).await,
         Command::Sandbox(arguments) => sandbox_command::run(arguments).await,
     }
 }

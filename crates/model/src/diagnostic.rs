@@ -8,8 +8,11 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The record was skipped.
     Error,
@@ -27,7 +30,7 @@ impl fmt::Display for Severity {
 }
 
 /// Where in the input a record (or a problem) comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceLocation {
     /// The input file's name as the admin knows it (a path or an upload name).
     pub file: String,
@@ -46,7 +49,7 @@ impl SourceLocation {
 }
 
 /// One problem in the input, with where it is and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Whether the record was skipped ([`Severity::Error`]) or kept ([`Severity::Warning`]).
     pub severity: Severity,

@@ -6,11 +6,25 @@
 
 #![warn(missing_docs)]
 
+mod cloud;
 mod country;
+mod desired;
 mod diagnostic;
+mod directory;
+mod plan;
 mod snapshot;
+mod token;
 mod worker;
 mod worker_id;
+
+pub use cloud::{NationalCloud, UnknownCloud};
+pub use desired::{
+    DesiredAccount, DesiredGroup, DesiredState, LifecycleStage, Limit, ManagedScope, MatchingOptions, NameCandidate,
+    SafetyLimits, SecondaryKey,
+};
+pub use directory::{DirectoryGroup, DirectoryUser, GroupKind, ObjectId, ObservedState, SubscribedSku, UserAttribute};
+pub use plan::{Action, AttributeChange, GroupRef, Plan, Skipped, Step, StepId, UserRef};
+pub use token::{AccessToken, AccessTokenProvider, Secret, TokenError, TokenFuture};
 
 pub use country::{CountryCode, InvalidCountryCode};
 pub use diagnostic::{Diagnostic, Severity, SourceLocation};

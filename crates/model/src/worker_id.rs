@@ -55,6 +55,19 @@ impl FromStr for WorkerId {
     }
 }
 
+impl serde::Serialize for WorkerId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkerId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl AsRef<str> for WorkerId {
     fn as_ref(&self) -> &str {
         &self.0

@@ -1,0 +1,437 @@
+//! The executor: applies a plan's steps through Graph in dependency order, up to 20 per `$batch`, several
+//! batches in flight, journaling every step in the store (pending → running → done/failed, with Graph's
+//! request-id) before anything that depends on it starts.
+//!
+//! Re-entrant by construction: steps already done in the journal are skipped (their created object IDs are
+//! reloaded); a step left "running" by a crash has an unknown outcome, so a create is first settled by looking
+//! the employee up ([`outcome::find_created_user`]) and every other action is idempotent when repeated.
+//! Throttling (429 + `Retry-After`) and transient failures are retried inside the `graph` client; here only the
+//! 404 that follows a fresh create is waited out.
+
+mod audit;
+pub(crate) mod outcome;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use model::{Action, GroupRef, ObjectId, Plan, StepId, UserRef, WorkerId};
+use store::{RunId, StepJournal, StepRecord, StepStatus, Store};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use self::outcome::StepResult;
+use crate::progress::Progress;
+
+/// Steps per Graph `$batch` (Graph's maximum).
+const BATCH_SIZE: usize = 20;
+/// How often a step whose target is not yet visible is tried again before it fails.
+const MAX_NOT_VISIBLE_RETRIES: u32 = 10;
+
+/// What an apply did.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    /// Steps done (including those found done in the journal).
+    pub done: usize,
+    /// Steps that failed, with the reason.
+    pub failed: Vec<(StepId, String)>,
+    /// Steps not attempted because a step they depend on failed.
+    pub not_attempted: usize,
+    /// Steps already done before this apply started (a resumed run).
+    pub resumed_done: usize,
+}
+
+/// What the executor needs besides the plan.
+pub struct ApplyContext<'a> {
+    /// The Graph client.
+    pub graph: &'a graph::Client,
+    /// The store holding the journal.
+    pub store: &'a Store,
+    /// The run being applied.
+    pub run: RunId,
+    /// Batches in flight at once.
+    pub max_concurrency: usize,
+    /// The policy revision, recorded in the audit log.
+    pub policy_revision: &'a str,
+    /// Graph's base URL (for `@odata.id` references).
+    pub graph_base: &'a str,
+    /// Progress display.
+    pub progress: &'a dyn Progress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+/// The scheduler's bookkeeping.
+struct Schedule {
+    state: Vec<State>,
+    /// Steps not yet done that each step waits for.
+    waiting_on: Vec<usize>,
+    dependents: Vec<Vec<usize>>,
+    ready: VecDeque<usize>,
+    /// Steps to try again after a pause (target not yet visible), with their retry count.
+    later: Vec<(Instant, usize)>,
+    retries: HashMap<usize, u32>,
+    users: HashMap<WorkerId, ObjectId>,
+    groups: HashMap<String, ObjectId>,
+    /// Steps whose outcome is unknown from a previous, interrupted attempt.
+    unknown_outcome: Vec<bool>,
+}
+
+/// Applies `plan` (run `ctx.run`), resuming from `journal` (the step records of an interrupted earlier attempt,
+/// empty for a new run).
+pub async fn apply_plan(
+    ctx: &ApplyContext<'_>,
+    plan: &Plan,
+    journal: &BTreeMap<StepId, StepJournal>,
+) -> Result<ApplyReport, store::Error> {
+    let mut report = ApplyReport::default();
+    let mut schedule = Schedule::new(plan, journal, &mut report);
+    ctx.progress.begin("apply", plan.steps.len() as u64);
+    ctx.progress.advance(report.resumed_done as u64);
+    let mut in_flight: JoinSet<Vec<(usize, StepResult)>> = JoinSet::new();
+    loop {
+        schedule.release_due(Instant::now());
+        while in_flight.len() < ctx.max_concurrency.max(1) && !schedule.ready.is_empty() {
+            let batch: Vec<usize> = (0..BATCH_SIZE).map_while(|_| schedule.ready.pop_front()).collect();
+            let prepared = schedule.prepare(plan, &batch);
+            let running: Vec<StepRecord> =
+                prepared.iter().map(|(index, _)| step_record(plan.steps[*index].id, StepStatus::Running)).collect();
+            ctx.store.record_steps(ctx.run, &running).await?;
+            for (index, _) in &prepared {
+                schedule.state[*index] = State::Running;
+            }
+            let client = ctx.graph.clone();
+            let graph_base = ctx.graph_base.to_string();
+            let steps = Arc::new(prepared);
+            in_flight.spawn(async move { run_batch(&client, &graph_base, &steps).await });
+        }
+        if in_flight.is_empty() {
+            match schedule.later.iter().map(|(at, _)| *at).min() {
+                Some(at) => {
+                    // A pause before retrying steps whose target is not yet visible (Entra's replication delay).
+                    tokio::time::sleep_until(at).await;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let Some(joined) = in_flight.join_next().await else { continue };
+        let results = joined.unwrap_or_default();
+        let mut records = Vec::with_capacity(results.len());
+        for (index, result) in results {
+            let step = &plan.steps[index];
+            match result {
+                StepResult::Done { object_id, request_id, note } => {
+                    schedule.mark_done(plan, index, object_id.clone());
+                    report.done += 1;
+                    let mut record = step_record(step.id, StepStatus::Done);
+                    record.request_id = request_id;
+                    record.object_id = object_id.as_ref().map(|id| id.0.clone());
+                    record.audit = Some(audit::entry(step, object_id.as_ref(), note, ctx.policy_revision));
+                    records.push(record);
+                    ctx.progress.advance(1);
+                }
+                StepResult::RetryLater { reason, request_id } => {
+                    let attempt = schedule.retries.entry(index).or_insert(0);
+                    *attempt += 1;
+                    if *attempt > MAX_NOT_VISIBLE_RETRIES {
+                        let error = format!("{reason} after {MAX_NOT_VISIBLE_RETRIES} tries");
+                        records.extend(schedule.fail(plan, index, &error, request_id, &mut report));
+                    } else {
+                        let pause = Duration::from_millis(250 * 2u64.pow((*attempt).min(5)));
+                        schedule.state[index] = State::Pending;
+                        schedule.later.push((Instant::now() + pause, index));
+                    }
+                }
+                StepResult::Failed { error, request_id } => {
+                    records.extend(schedule.fail(plan, index, &error, request_id, &mut report));
+                }
+            }
+        }
+        ctx.store.record_steps(ctx.run, &records).await?;
+    }
+    ctx.progress.finish();
+    Ok(report)
+}
+
+impl Schedule {
+    fn new(plan: &Plan, journal: &BTreeMap<StepId, StepJournal>, report: &mut ApplyReport) -> Self {
+        let count = plan.steps.len();
+        let mut schedule = Self {
+            state: vec![State::Pending; count],
+            waiting_on: vec![0; count],
+            dependents: vec![Vec::new(); count],
+            ready: VecDeque::new(),
+            later: Vec::new(),
+            retries: HashMap::new(),
+            users: HashMap::new(),
+            groups: HashMap::new(),
+            unknown_outcome: vec![false; count],
+        };
+        for (index, step) in plan.steps.iter().enumerate() {
+            match journal.get(&step.id).map(|record| (record.status, record)) {
+                Some((StepStatus::Done, record)) => {
+                    schedule.state[index] = State::Done;
+                    report.done += 1;
+                    report.resumed_done += 1;
+                    let object_id = record.object_id.clone().map(ObjectId);
+                    schedule.remember_created(&step.action, object_id);
+                }
+                Some((StepStatus::Running, _)) => schedule.unknown_outcome[index] = true,
+                _ => {}
+            }
+        }
+        for (index, step) in plan.steps.iter().enumerate() {
+            for dependency in &step.depends_on {
+                let dependency = dependency.0 as usize;
+                if dependency < count && schedule.state[dependency] != State::Done {
+                    schedule.waiting_on[index] += 1;
+                    schedule.dependents[dependency].push(index);
+                }
+            }
+        }
+        for index in 0..count {
+            if schedule.state[index] == State::Pending && schedule.waiting_on[index] == 0 {
+                schedule.ready.push_back(index);
+            }
+        }
+        schedule
+    }
+
+    fn remember_created(&mut self, action: &Action, object_id: Option<ObjectId>) {
+        let Some(object_id) = object_id else { return };
+        match action {
+            Action::CreateUser { worker, .. } => {
+                self.users.insert(worker.clone(), object_id);
+            }
+            Action::CreateGroup { mail_nickname, .. } => {
+                self.groups.insert(mail_nickname.clone(), object_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn release_due(&mut self, now: Instant) {
+        let (due, waiting): (Vec<_>, Vec<_>) = self.later.drain(..).partition(|(at, _)| *at <= now);
+        self.later = waiting;
+        self.ready.extend(due.into_iter().map(|(_, index)| index));
+    }
+
+    /// Resolves each step's references into a ready-to-run job.
+    fn prepare(&self, plan: &Plan, batch: &[usize]) -> Vec<(usize, Job)> {
+        batch
+            .iter()
+            .map(|&index| {
+                let step = &plan.steps[index];
+                let mut users = HashMap::new();
+                for user in referenced_users(&step.action) {
+                    let id = match user {
+                        UserRef::Existing(id) => Some(id.clone()),
+                        UserRef::Planned(worker) => self.users.get(worker).cloned(),
+                    };
+                    if let Some(id) = id {
+                        users.insert(user.clone(), id);
+                    }
+                }
+                let mut groups = HashMap::new();
+                if let Action::AddMembers { group, .. } = &step.action {
+                    let id = match group {
+                        GroupRef::Existing(id) => Some(id.clone()),
+                        GroupRef::Planned(nickname) => self.groups.get(nickname).cloned(),
+                    };
+                    if let Some(id) = id {
+                        groups.insert(group.clone(), id);
+                    }
+                }
+                let targets_new = step.depends_on.iter().any(|dependency| {
+                    plan.steps.get(dependency.0 as usize).is_some_and(|dependency| {
+                        matches!(
+                            dependency.action,
+                            Action::CreateUser { .. } | Action::CreateGroup { .. } | Action::RestoreUser { .. }
+                        )
+                    })
+                });
+                let job = Job {
+                    action: step.action.clone(),
+                    users,
+                    groups,
+                    targets_new,
+                    unknown_outcome: self.unknown_outcome[index],
+                };
+                (index, job)
+            })
+            .collect()
+    }
+
+    fn mark_done(&mut self, plan: &Plan, index: usize, object_id: Option<ObjectId>) {
+        self.state[index] = State::Done;
+        self.remember_created(&plan.steps[index].action, object_id);
+        for dependent in std::mem::take(&mut self.dependents[index]) {
+            self.waiting_on[dependent] -= 1;
+            if self.waiting_on[dependent] == 0 && self.state[dependent] == State::Pending {
+                self.ready.push_back(dependent);
+            }
+        }
+    }
+
+    /// Fails `index` and, transitively, everything waiting on it; returns their journal records.
+    fn fail(
+        &mut self,
+        plan: &Plan,
+        index: usize,
+        error: &str,
+        request_id: Option<String>,
+        report: &mut ApplyReport,
+    ) -> Vec<StepRecord> {
+        let mut records = Vec::new();
+        self.state[index] = State::Failed;
+        report.failed.push((plan.steps[index].id, error.to_string()));
+        let mut record = step_record(plan.steps[index].id, StepStatus::Failed);
+        record.error = Some(error.to_string());
+        record.request_id = request_id;
+        records.push(record);
+        let mut stack = std::mem::take(&mut self.dependents[index]);
+        while let Some(dependent) = stack.pop() {
+            if self.state[dependent] != State::Pending {
+                continue;
+            }
+            self.state[dependent] = State::Failed;
+            report.not_attempted += 1;
+            let mut record = step_record(plan.steps[dependent].id, StepStatus::Failed);
+            record.error = Some(format!("not attempted: step {} failed", plan.steps[index].id));
+            records.push(record);
+            stack.extend(std::mem::take(&mut self.dependents[dependent]));
+        }
+        records
+    }
+}
+
+/// A journal record for `step` with `status` and nothing else known yet.
+fn step_record(step: StepId, status: StepStatus) -> StepRecord {
+    StepRecord { step, status, attempts: 0, request_id: None, object_id: None, error: None, audit: None }
+}
+
+/// A step ready to send: its action with every reference resolved to an object ID.
+struct Job {
+    action: Action,
+    users: HashMap<UserRef, ObjectId>,
+    groups: HashMap<GroupRef, ObjectId>,
+    /// The step depends on a create or restore in this run, so a 404 may only mean "not replicated yet".
+    targets_new: bool,
+    /// An earlier attempt was interrupted while this step was running.
+    unknown_outcome: bool,
+}
+
+/// The users an action refers to.
+fn referenced_users(action: &Action) -> Vec<&UserRef> {
+    match action {
+        Action::UpdateUser { user, .. }
+        | Action::EnableAccount { user }
+        | Action::DisableAccount { user }
+        | Action::ResetPassword { user }
+        | Action::RevokeSessions { user }
+        | Action::AssignLicenses { user, .. } => vec![user],
+        Action::SetManager { user, manager } => vec![user, manager],
+        Action::AddMembers { members, .. } => members.iter().collect(),
+        Action::CreateUser { .. }
+        | Action::RestoreUser { .. }
+        | Action::RemoveManager { .. }
+        | Action::CreateGroup { .. }
+        | Action::RemoveMember { .. }
+        | Action::DeleteUser { .. } => Vec::new(),
+    }
+}
+
+/// Sends one batch of jobs and settles every ambiguous answer; returns each job's result.
+async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job)]) -> Vec<(usize, StepResult)> {
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut sending: Vec<(usize, &Job)> = Vec::with_capacity(jobs.len());
+    let mut requests = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs {
+        if job.unknown_outcome
+            && let Action::CreateUser { worker, user_principal_name, .. } = &job.action
+        {
+            match outcome::find_created_user(client, worker, user_principal_name).await {
+                Ok(Some(id)) => {
+                    let note = Some("found after an interrupted attempt".to_string());
+                    results.push((*index, StepResult::Done { object_id: Some(id), request_id: None, note }));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    results.push((*index, StepResult::Failed { error, request_id: None }));
+                    continue;
+                }
+            }
+        }
+        let password = matches!(job.action, Action::CreateUser { .. } | Action::ResetPassword { .. })
+            .then(graph::generate_password);
+        let request = graph::request_for(
+            &job.action,
+            &|user: &UserRef| job.users.get(user).cloned(),
+            &|group: &GroupRef| job.groups.get(group).cloned(),
+            password.as_ref(),
+        );
+        match request {
+            Some(request) => {
+                sending.push((*index, job));
+                requests.push(request);
+            }
+            None => results.push((
+                *index,
+                StepResult::Failed { error: "a referenced account or group has no object ID".into(), request_id: None },
+            )),
+        }
+    }
+    if requests.is_empty() {
+        return results;
+    }
+    let responses = match client.send_batch(requests).await {
+        Ok(responses) => responses,
+        Err(error) => {
+            let error = error.to_string();
+            results.extend(
+                sending
+                    .iter()
+                    .map(|(index, _)| (*index, StepResult::Failed { error: error.clone(), request_id: None })),
+            );
+            return results;
+        }
+    };
+    for ((index, job), response) in sending.into_iter().zip(responses) {
+        let result = match &job.action {
+            Action::CreateUser { worker, user_principal_name, .. } if outcome::is_conflict(&response) => {
+                match outcome::find_created_user(client, worker, user_principal_name).await {
+                    Ok(Some(id)) => StepResult::Done {
+                        object_id: Some(id),
+                        request_id: response.request_id.clone(),
+                        note: Some("the account already existed (an earlier attempt); adopted".into()),
+                    },
+                    Ok(None) => StepResult::RetryLater {
+                        reason: format!("{user_principal_name} exists but is not readable yet"),
+                        request_id: response.request_id.clone(),
+                    },
+                    Err(error) => StepResult::Failed { error, request_id: response.request_id.clone() },
+                }
+            }
+            Action::AddMembers { members, .. } if outcome::is_already_member(&response) => {
+                let group = job.groups.values().next().cloned();
+                let member_ids: Vec<ObjectId> =
+                    members.iter().filter_map(|member| job.users.get(member).cloned()).collect();
+                match group {
+                    Some(group) => outcome::add_members_one_by_one(client, &group, &member_ids, graph_base).await,
+                    None => StepResult::Failed { error: "the group has no object ID".into(), request_id: None },
+                }
+            }
+            action => outcome::interpret(action, &response, job.targets_new),
+        };
+        results.push((index, result));
+    }
+    results
+}

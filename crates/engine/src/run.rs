@@ -1,0 +1,290 @@
+//! The story of a run, top to bottom:
+//! 1. [`crate::inputs::load_inputs`] reads the policy and the HR export → `HrSnapshot`;
+//! 2. `policy::desired_state` → `DesiredState`;
+//! 3. [`crate::observe::observe`] reads the tenant (delta-aware, cached) → `ObservedState`;
+//! 4. `planner::plan` → `Plan` (this is where `tenure plan` stops, after storing it);
+//! 5. [`crate::gate::gate`] checks the safety limits;
+//! 6. [`crate::executor::apply_plan`] applies it, journaling every step;
+//! 7. `Store::finish_run` records the outcome.
+//!
+//! [`resume_unfinished`] finishes runs a crash left behind, from their journal, before a new run starts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use model::{DesiredState, ObservedState, Plan, Secret};
+use planner::LimitBreach;
+use store::{NewRun, RunId, RunStatus, RunTotals, Store};
+use vault::{ClientCredential, ClientCredentialsConfig, ClientCredentialsProvider};
+
+use crate::config::{ApplyConfig, ConnectionConfig, EngineConfig};
+use crate::executor::{ApplyContext, ApplyReport, apply_plan};
+use crate::gate::{GateDecision, gate};
+use crate::inputs::{Inputs, load_inputs};
+use crate::observe::{ObserveKind, observe};
+use crate::progress::Progress;
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTrigger {
+    /// `tenure plan` / `tenure apply` / `tenure sync` from the command line.
+    Cli,
+    /// `tenure demo`.
+    Demo,
+    /// Resuming a run a crash interrupted.
+    Resume,
+}
+
+impl RunTrigger {
+    /// The name stored with the run.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cli => "cli",
+            Self::Demo => "demo",
+            Self::Resume => "resume",
+        }
+    }
+}
+
+/// Everything a run talks to.
+#[derive(Clone)]
+pub struct Context {
+    /// Run history, journal, audit, cache.
+    pub store: Store,
+    /// Microsoft Graph.
+    pub graph: graph::Client,
+    /// Graph's base URL (without `/v1.0`).
+    pub graph_base: String,
+    /// The key the tenant's cached observation is stored under (its tenant ID).
+    pub tenant_key: String,
+    /// Apply settings.
+    pub apply: ApplyConfig,
+}
+
+/// The base URLs of the login and Graph hosts for `connection` (the sandbox addresses hosts as path prefixes).
+#[must_use]
+pub fn endpoints(connection: &ConnectionConfig) -> (String, String) {
+    let cloud = connection.cloud;
+    match &connection.sandbox_url {
+        Some(base) => {
+            let base = base.trim_end_matches('/');
+            (format!("{base}/{}", cloud.login_host()), format!("{base}/{}", cloud.graph_host()))
+        }
+        None => (format!("https://{}", cloud.login_host()), format!("https://{}", cloud.graph_host())),
+    }
+}
+
+/// The credential of `connection`: a certificate when one is configured, else the client secret from its file or
+/// `TENURE_CLIENT_SECRET`.
+fn credential(connection: &ConnectionConfig) -> anyhow::Result<ClientCredential> {
+    if let Some(certificate_file) = &connection.certificate_file {
+        let key_file = connection
+            .private_key_file
+            .as_ref()
+            .context("connection.certificate_file is set, so connection.private_key_file is needed too")?;
+        let certificate_pem = std::fs::read_to_string(certificate_file)
+            .with_context(|| format!("reading certificate {}", certificate_file.display()))?;
+        let private_key_pem = Secret::new(
+            std::fs::read_to_string(key_file).with_context(|| format!("reading private key {}", key_file.display()))?,
+        );
+        return Ok(ClientCredential::Certificate { certificate_pem, private_key_pem });
+    }
+    if let Some(secret_file) = &connection.client_secret_file {
+        let text = std::fs::read_to_string(secret_file)
+            .with_context(|| format!("reading client secret file {}", secret_file.display()))?;
+        return Ok(ClientCredential::Secret(Secret::new(text.trim())));
+    }
+    match std::env::var("TENURE_CLIENT_SECRET") {
+        Ok(secret) if !secret.is_empty() => Ok(ClientCredential::Secret(Secret::new(secret))),
+        _ => anyhow::bail!(
+            "no credential for the connection: set connection.client_secret_file, connection.certificate_file, \
+             or the TENURE_CLIENT_SECRET environment variable"
+        ),
+    }
+}
+
+/// Opens the store and builds the token provider and Graph client for `config`.
+pub async fn connect(config: &EngineConfig) -> anyhow::Result<Context> {
+    let connection = &config.connection;
+    let ca_pem = match &connection.ca_file {
+        Some(file) => Some(std::fs::read(file).with_context(|| format!("reading CA file {}", file.display()))?),
+        None => None,
+    };
+    let store =
+        Store::open(&config.store.url).await.with_context(|| format!("opening the store {}", config.store.url))?;
+    connect_with(store, connection, credential(connection)?, ca_pem, config.apply.clone())
+}
+
+/// Builds a context from parts (used by [`connect`] and by the demo, which holds its sandbox's CA in memory).
+pub fn connect_with(
+    store: Store,
+    connection: &ConnectionConfig,
+    credential: ClientCredential,
+    ca_pem: Option<Vec<u8>>,
+    apply: ApplyConfig,
+) -> anyhow::Result<Context> {
+    let (login_base, graph_base) = endpoints(connection);
+    let tokens = ClientCredentialsProvider::new(ClientCredentialsConfig {
+        cloud: connection.cloud,
+        tenant_id: connection.tenant_id.clone(),
+        client_id: connection.client_id.clone(),
+        credential,
+        login_base_url: Some(login_base),
+        resource: format!("https://{}", connection.cloud.graph_host()),
+        extra_root_certificate_pem: ca_pem.clone(),
+    })?;
+    let graph = graph::Client::new(
+        graph::GraphConfig {
+            base_url: graph_base.clone(),
+            extra_root_certificate_pem: ca_pem,
+            timeout: std::time::Duration::from_secs(60),
+            max_attempts: apply.max_attempts,
+            max_concurrency: apply.max_concurrency.max(1),
+        },
+        Arc::new(tokens),
+    )?;
+    Ok(Context { store, graph, graph_base, tenant_key: connection.tenant_id.clone(), apply })
+}
+
+/// A plan and everything it was computed from.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The policy and HR snapshot.
+    pub inputs: Inputs,
+    /// What should be.
+    pub desired: DesiredState,
+    /// What is.
+    pub observed: ObservedState,
+    /// How the tenant was read.
+    pub observe_kind: ObserveKind,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Steps 1–4: reads the inputs, computes the desired state, observes the tenant and plans.
+pub async fn prepare(
+    ctx: &Context,
+    policy_path: &Path,
+    hr_path: &Path,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Prepared> {
+    let inputs = load_inputs(policy_path, hr_path)?;
+    let desired = policy::desired_state(&inputs.hr, &inputs.policy, now);
+    let full_reconcile = chrono::Duration::hours(i64::from(ctx.apply.full_reconcile_hours));
+    let (observed, observe_kind) =
+        observe(&ctx.graph, &ctx.store, &ctx.tenant_key, now, full_reconcile, progress).await?;
+    let plan = planner::plan(&desired, &observed, now);
+    Ok(Prepared { inputs, desired, observed, observe_kind, plan })
+}
+
+/// How a run should go.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    /// Store the plan and stop (`tenure plan`).
+    pub dry_run: bool,
+    /// Go ahead even when a safety limit is exceeded.
+    pub override_limits: bool,
+    /// What started it.
+    pub trigger: RunTrigger,
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct RunReport {
+    /// The run's ID in the store.
+    pub run: RunId,
+    /// How it ended.
+    pub status: RunStatus,
+    /// Safety limits exceeded (blocking the run, or overridden).
+    pub breaches: Vec<LimitBreach>,
+    /// What the apply did (absent for dry runs and blocked runs).
+    pub apply: Option<ApplyReport>,
+}
+
+/// Steps 5–7: stores the plan, checks the gate, applies and records.
+pub async fn sync(
+    ctx: &Context,
+    prepared: &Prepared,
+    options: SyncOptions,
+    now: DateTime<Utc>,
+    progress: &dyn Progress,
+) -> anyhow::Result<RunReport> {
+    let policy = &prepared.inputs.policy;
+    ctx.store.save_policy_revision(policy.revision(), policy.source_text()).await?;
+    let decision = gate(&prepared.plan, &prepared.desired.limits, options.override_limits);
+    let new_run = NewRun {
+        trigger: options.trigger.name(),
+        policy_revision: policy.revision(),
+        plan: &prepared.plan,
+        started_at: now,
+        dry_run: options.dry_run,
+    };
+    let run = ctx.store.create_run(&new_run).await?;
+    let breaches = match decision {
+        GateDecision::Blocked(breaches) => {
+            ctx.store.finish_run(run, RunStatus::Blocked, &RunTotals::default()).await?;
+            return Ok(RunReport { run, status: RunStatus::Blocked, breaches, apply: None });
+        }
+        GateDecision::Overridden(breaches) => breaches,
+        GateDecision::Pass => Vec::new(),
+    };
+    if options.dry_run {
+        ctx.store.finish_run(run, RunStatus::Planned, &RunTotals::default()).await?;
+        return Ok(RunReport { run, status: RunStatus::Planned, breaches, apply: None });
+    }
+    let report = apply_run(ctx, run, &prepared.plan, policy.revision(), &BTreeMap::new(), progress).await?;
+    let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
+    Ok(RunReport { run, status, breaches, apply: Some(report) })
+}
+
+/// Applies `plan` as run `run` from `journal` and records the end of the run.
+async fn apply_run(
+    ctx: &Context,
+    run: RunId,
+    plan: &Plan,
+    policy_revision: &str,
+    journal: &BTreeMap<model::StepId, store::StepJournal>,
+    progress: &dyn Progress,
+) -> anyhow::Result<ApplyReport> {
+    ctx.store.mark_run_running(run).await?;
+    let apply_context = ApplyContext {
+        graph: &ctx.graph,
+        store: &ctx.store,
+        run,
+        max_concurrency: ctx.apply.max_concurrency,
+        policy_revision,
+        graph_base: &ctx.graph_base,
+        progress,
+    };
+    let report = apply_plan(&apply_context, plan, journal).await?;
+    let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
+    let count = |value: usize| u32::try_from(value).unwrap_or(u32::MAX);
+    let totals = RunTotals {
+        planned: count(plan.steps.len()),
+        done: count(report.done),
+        failed: count(report.failed.len()),
+        skipped: count(report.not_attempted),
+        skipped_workers: count(plan.skipped.len()),
+    };
+    ctx.store.finish_run(run, status, &totals).await?;
+    Ok(report)
+}
+
+/// Finishes every run a crash left unfinished, from its journal: done steps are not repeated, running ones are
+/// settled first (see the executor).
+pub async fn resume_unfinished(ctx: &Context, progress: &dyn Progress) -> anyhow::Result<Vec<RunReport>> {
+    let mut reports = Vec::new();
+    for summary in ctx.store.unfinished_runs().await? {
+        let detail = ctx.store.load_run(summary.id).await?;
+        let journal: BTreeMap<_, _> = detail.steps.into_iter().map(|record| (record.step, record)).collect();
+        let report = apply_run(ctx, summary.id, &detail.plan, &summary.policy_revision, &journal, progress).await?;
+        let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
+        reports.push(RunReport { run: summary.id, status, breaches: Vec::new(), apply: Some(report) });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,21 @@
+//! The documented examples parse: `config.example.toml` at the repository root, so the configuration reference
+//! cannot drift from the code.
+
+use std::path::Path;
+
+#[test]
+fn config_example_parses_and_resolves_paths() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+    let config = engine::EngineConfig::load(&path).expect("config.example.toml parses");
+    assert!(config.policy.ends_with("policy.toml") && config.policy.is_absolute());
+    assert!(config.store.url.starts_with("sqlite:///"), "{}", config.store.url);
+    assert_eq!(config.connection.cloud, model::NationalCloud::Global);
+    assert_eq!(config.apply.max_concurrency, 4);
+}
+
+#[test]
+fn unknown_keys_are_refused_with_the_file_named() {
+    let error = engine::EngineConfig::parse(Path::new("/etc/tenure.toml"), "polcy = 'x'\n").expect_err("refused");
+    let text = error.to_string();
+    assert!(text.contains("/etc/tenure.toml") && text.contains("polcy"), "{text}");
+}

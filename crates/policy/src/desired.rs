@@ -1,0 +1,267 @@
+//! `desired_state`: the HR snapshot and the policy → what every worker's account should be now.
+//!
+//! Templates are compiled once per call; a template that fails for one worker becomes an error `Diagnostic`
+//! (naming the worker's file, line and employee and the template's key) and that worker is left out while the
+//! others proceed. HR diagnostics are not copied: the engine shows them separately.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use minijinja::{Expression, Template, Value};
+use model::{
+    DesiredAccount, DesiredGroup, DesiredState, Diagnostic, HrSnapshot, LifecycleStage, SecondaryKey, SourceLocation,
+    UserAttribute, Worker, WorkerId,
+};
+
+use crate::lifecycle;
+use crate::naming;
+use crate::policy::{Policy, SecondaryKeyKind};
+use crate::problems::join_key;
+use crate::templates::{describe, environment, worker_context};
+
+/// A template failure for one worker: the policy key and the error.
+struct Failure {
+    key: String,
+    message: String,
+}
+
+fn fail(key: impl Into<String>, error: &minijinja::Error) -> Failure {
+    Failure { key: key.into(), message: format!("template failed: {}", describe(error)) }
+}
+
+/// The compiled templates of a policy.
+struct Compiled<'env> {
+    attributes: Vec<(UserAttribute, String, Template<'env, 'env>)>,
+    candidates: Vec<(Template<'env, 'env>, bool)>,
+    keep_account_when: Option<Expression<'env, 'env>>,
+    groups: Vec<(Template<'env, 'env>, Option<Template<'env, 'env>>, Option<Expression<'env, 'env>>)>,
+    licences: Vec<Option<Expression<'env, 'env>>>,
+}
+
+/// Computes the desired state of every worker in `hr` at instant `now`.
+#[must_use]
+pub fn desired_state(hr: &HrSnapshot, policy: &Policy, now: DateTime<Utc>) -> DesiredState {
+    let env = environment();
+    let mut state = DesiredState {
+        managed_attributes: policy.attributes.iter().map(|(attribute, _)| *attribute).collect(),
+        managed_skus: policy.licences.iter().map(|rule| rule.sku.clone()).collect(),
+        scope: policy.scope.clone(),
+        limits: policy.limits,
+        matching: policy.matching,
+        policy_revision: policy.revision.clone(),
+        ..DesiredState::default()
+    };
+    state.managed_attributes.insert(UserAttribute::EmployeeId);
+    let compiled = match compile(&env, policy) {
+        Ok(compiled) => compiled,
+        Err(failure) => {
+            let source = SourceLocation { file: "policy".to_string(), line: None, record: None };
+            state.diagnostics.push(Diagnostic::error(source, Some(&failure.key), failure.message));
+            return state;
+        }
+    };
+    // Groups whose names are constant exist in the desired state even when no worker matches them, so the
+    // planner can remove stale members.
+    for (rule, (name, display, _)) in policy.groups.iter().zip(&compiled.groups) {
+        let constant = name.undeclared_variables(false).is_empty()
+            && display.as_ref().is_none_or(|display| display.undeclared_variables(false).is_empty());
+        if constant
+            && let Ok(nickname) = name.render(())
+            && !nickname.trim().is_empty()
+        {
+            let display_name = display.as_ref().and_then(|d| d.render(()).ok()).unwrap_or_else(|| nickname.clone());
+            insert_group(&mut state.groups, rule, nickname.trim(), display_name.trim());
+        }
+    }
+    let mut workers: Vec<&Worker> = hr.workers.iter().collect();
+    workers.sort_by(|a, b| a.employee_id.cmp(&b.employee_id));
+    for worker in workers {
+        let mut source = worker.origin.clone();
+        source.record = Some(worker.employee_id.to_string());
+        let tz = match worker.time_zone.as_deref() {
+            None => policy.default_time_zone,
+            Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+                state.diagnostics.push(Diagnostic::warning(
+                    source.clone(),
+                    Some("time_zone"),
+                    format!("unknown time zone \"{name}\"; using {}", policy.default_time_zone.name()),
+                ));
+                policy.default_time_zone
+            }),
+        };
+        let today = now.with_timezone(&tz).date_naive();
+        match account(worker, policy, &compiled, today, &mut state) {
+            Ok(account) => state.accounts.push(account),
+            Err(failure) => state.diagnostics.push(Diagnostic::error(source, Some(&failure.key), failure.message)),
+        }
+    }
+    state
+}
+
+fn compile<'env>(env: &'env minijinja::Environment<'env>, policy: &'env Policy) -> Result<Compiled<'env>, Failure> {
+    let template = |key: &str, source: &'env str| env.template_from_str(source).map_err(|error| fail(key, &error));
+    let expression = |key: &str, source: &'env str| env.compile_expression(source).map_err(|error| fail(key, &error));
+    let mut compiled = Compiled {
+        attributes: Vec::new(),
+        candidates: Vec::new(),
+        keep_account_when: None,
+        groups: Vec::new(),
+        licences: Vec::new(),
+    };
+    for (attribute, source) in &policy.attributes {
+        let key = join_key("attributes", attribute.graph_name());
+        compiled.attributes.push((*attribute, key.clone(), template(&key, source)?));
+    }
+    for (i, source) in policy.naming.candidates.iter().enumerate() {
+        let candidate = template(&format!("naming.candidates[{i}]"), source)?;
+        let uses_counter = candidate.undeclared_variables(false).contains("counter");
+        compiled.candidates.push((candidate, uses_counter));
+    }
+    if let Some(source) = &policy.keep_account_when {
+        compiled.keep_account_when = Some(expression("lifecycle.keep_account_when", source)?);
+    }
+    for rule in &policy.groups {
+        let name = template(&format!("{}.name", rule.key), &rule.name)?;
+        let display =
+            rule.display_name.as_deref().map(|s| template(&format!("{}.display_name", rule.key), s)).transpose()?;
+        let when = rule.when.as_deref().map(|s| expression(&format!("{}.when", rule.key), s)).transpose()?;
+        compiled.groups.push((name, display, when));
+    }
+    for rule in &policy.licences {
+        compiled.licences.push(rule.when.as_deref().map(|s| expression(&format!("{}.when", rule.key), s)).transpose()?);
+    }
+    Ok(compiled)
+}
+
+fn insert_group(
+    groups: &mut BTreeMap<String, DesiredGroup>,
+    rule: &crate::policy::GroupRule,
+    nickname: &str,
+    display: &str,
+) {
+    groups.entry(nickname.to_string()).or_insert_with(|| DesiredGroup {
+        mail_nickname: nickname.to_string(),
+        display_name: if display.is_empty() { nickname.to_string() } else { display.to_string() },
+        kind: rule.kind,
+        create_if_missing: rule.create,
+    });
+}
+
+fn truthy(expression: Option<&Expression<'_, '_>>, context: &Value, key: String) -> Result<bool, Failure> {
+    match expression {
+        None => Ok(true),
+        Some(expression) => expression.eval(context).map(|value| value.is_true()).map_err(|error| fail(key, &error)),
+    }
+}
+
+/// Graph wants `employeeHireDate` / `employeeLeaveDateTime` as instants; a bare date becomes midnight UTC.
+fn normalize(attribute: UserAttribute, value: String) -> String {
+    let is_date_attribute = matches!(attribute, UserAttribute::EmployeeHireDate | UserAttribute::EmployeeLeaveDateTime);
+    if is_date_attribute && chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d").is_ok() {
+        format!("{value}T00:00:00Z")
+    } else if attribute == UserAttribute::UsageLocation {
+        value.to_uppercase()
+    } else {
+        value
+    }
+}
+
+fn account(
+    worker: &Worker,
+    policy: &Policy,
+    compiled: &Compiled<'_>,
+    today: chrono::NaiveDate,
+    state: &mut DesiredState,
+) -> Result<DesiredAccount, Failure> {
+    let context = worker_context(worker);
+    let keep_account = match &compiled.keep_account_when {
+        None => false,
+        Some(_) => truthy(compiled.keep_account_when.as_ref(), &context, "lifecycle.keep_account_when".to_string())?,
+    };
+    let stage = lifecycle::stage(worker, today, &policy.lifecycle, keep_account);
+
+    let mut attributes = BTreeMap::new();
+    for (attribute, key, template) in &compiled.attributes {
+        let rendered = template.render(&context).map_err(|error| fail(key.clone(), &error))?;
+        let value = rendered.trim();
+        if !value.is_empty() {
+            attributes.insert(*attribute, normalize(*attribute, value.to_string()));
+        }
+    }
+    attributes.insert(UserAttribute::EmployeeId, worker.employee_id.to_string());
+
+    let name_candidates = naming::candidates(&policy.naming, &compiled.candidates, &context)
+        .map_err(|(i, error)| fail(format!("naming.candidates[{i}]"), &error))?;
+
+    let leaver = matches!(stage, LifecycleStage::Terminated { .. } | LifecycleStage::Delete { .. });
+    let mut groups = BTreeMap::new();
+    let mut licenses = BTreeMap::new();
+    let mut new_groups = Vec::new();
+    if !leaver {
+        for (rule, (name, display, when)) in policy.groups.iter().zip(&compiled.groups) {
+            if !truthy(when.as_ref(), &context, format!("{}.when", rule.key))? {
+                continue;
+            }
+            let nickname = name.render(&context).map_err(|error| fail(format!("{}.name", rule.key), &error))?;
+            let nickname = nickname.trim().to_string();
+            if nickname.is_empty() {
+                continue;
+            }
+            let display_name = match display {
+                Some(display) => {
+                    display.render(&context).map_err(|error| fail(format!("{}.display_name", rule.key), &error))?
+                }
+                None => nickname.clone(),
+            };
+            groups.entry(nickname.clone()).or_insert_with(|| rule.id.clone());
+            new_groups.push((rule, nickname, display_name));
+        }
+        for (rule, when) in policy.licences.iter().zip(&compiled.licences) {
+            if truthy(when.as_ref(), &context, format!("{}.when", rule.key))? {
+                licenses.entry(rule.sku.clone()).or_insert_with(|| rule.id.clone());
+            }
+        }
+    }
+    // Only a worker who succeeded adds groups to the state.
+    for (rule, nickname, display_name) in new_groups {
+        insert_group(&mut state.groups, rule, &nickname, display_name.trim());
+    }
+
+    let mut previous_ids = Vec::new();
+    if let Some(field) = &policy.previous_id_field
+        && let Some(value) = worker.custom_fields.get(field)
+    {
+        for part in value.split([',', ';']) {
+            if let Ok(id) = WorkerId::new(part)
+                && id != worker.employee_id
+                && !previous_ids.contains(&id)
+            {
+                previous_ids.push(id);
+            }
+        }
+    }
+    let secondary_key = policy.secondary_key.and_then(|kind| {
+        let first = name_candidates.first()?;
+        Some(match kind {
+            SecondaryKeyKind::UserPrincipalName => SecondaryKey::UserPrincipalName(first.user_principal_name.clone()),
+            SecondaryKeyKind::Mail => {
+                SecondaryKey::Mail(first.mail.clone().unwrap_or_else(|| first.user_principal_name.clone()))
+            }
+        })
+    });
+
+    Ok(DesiredAccount {
+        worker_id: worker.employee_id.clone(),
+        origin: worker.origin.clone(),
+        stage,
+        name_candidates,
+        attributes,
+        manager: worker.manager_id.clone(),
+        groups,
+        licenses,
+        previous_ids,
+        secondary_key,
+        keep_account,
+    })
+}
