@@ -33,6 +33,8 @@ const CONTOSO_TENANT: &str = "6e3b1c2a-5d4f-4a8b-9c1d-2e3f4a5b6c7d";
 const CONTOSO_APP: &str = "a1b2c3d4-0000-4000-8000-00000000c001";
 /// The sandbox's seeded secret of Contoso's app registration (sandbox-only, published in `docs/sandbox.md`).
 const CONTOSO_APP_SECRET: &str = "contoso-app-secret-A1s2D3f4G5h6";
+/// Lucía Fernández (employee 100033) left last year; her account sits in the deleted items until she is rehired.
+const REHIRED_ACCOUNT: &str = "0b1c2d3e-0000-4000-8000-000000000024";
 
 /// `tenure demo`.
 #[derive(Debug, Args)]
@@ -81,6 +83,16 @@ pub async fn run(arguments: DemoArgs) -> anyhow::Result<()> {
     let ctx = engine::run::connect_with(store, &connection, credential, ca_pem, ApplyConfig::default())?;
     let progress = TerminalProgress::default();
 
+    // Setting the scene: a former employee's account was deleted when she left (soft delete, restorable).
+    let delete =
+        graph::GraphRequest { method: graph::Method::DELETE, path: format!("/users/{REHIRED_ACCOUNT}"), body: None };
+    let answer = ctx.graph.send(delete).await.context("preparing the demo tenant")?;
+    anyhow::ensure!(
+        answer.status == 204,
+        "preparing the demo tenant: deleting the rehire's old account answered {}",
+        answer.status
+    );
+
     chapter(&format!("1. First sync, {} — joiners, a rehire, leavers, a leave of absence", today.format("%Y-%m-%d")));
     sync_once(&ctx, &policy_path, &initial_path, today, &progress).await?;
 
@@ -95,6 +107,10 @@ pub async fn run(arguments: DemoArgs) -> anyhow::Result<()> {
         later.format("%Y-%m-%d")
     ));
     sync_once(&ctx, &policy_path, &later_path, later, &progress).await?;
+
+    chapter("4. Plan again right away — converged");
+    let prepared = engine::prepare(&ctx, &policy_path, &later_path, sandbox.state().clock.now(), &progress).await?;
+    print!("{}", planner::render_text(&prepared.plan));
 
     chapter("Audit log (latest entries; all of them: tenure audit)");
     let query = store::AuditQuery { run: None, worker: None, limit: 8 };
@@ -117,7 +133,7 @@ async fn sync_once(
     let prepared = engine::prepare(ctx, policy_path, hr_path, now, progress).await?;
     print!("{}", render_diagnostics("HR records", &prepared.inputs.hr.diagnostics));
     print!("{}", render_diagnostics("Policy", &prepared.desired.diagnostics));
-    print!("{}", planner::render_text(&prepared.plan));
+    print!("{}", planner::render_text_with_names(&prepared.plan, &prepared.observed));
     let options = SyncOptions { dry_run: false, override_limits: false, trigger: RunTrigger::Demo };
     let report = engine::sync(ctx, &prepared, options, now, progress).await?;
     println!();

@@ -104,7 +104,7 @@ pub async fn plan(arguments: PlanArgs) -> anyhow::Result<()> {
         println!("{}", planner::render_json(&prepared.plan));
     } else {
         eprint!("{}", render_diagnostics("HR records", &prepared.inputs.hr.diagnostics));
-        print!("{}", planner::render_text(&prepared.plan));
+        print!("{}", planner::render_text_with_names(&prepared.plan, &prepared.observed));
         print!("{}", render_run(&report));
     }
     Ok(())
@@ -121,15 +121,40 @@ pub async fn sync(arguments: ApplyArgs) -> anyhow::Result<()> {
     let now = Utc::now();
     let prepared = engine::prepare(&ctx, &config.policy, &config.hr.file, now, &progress).await?;
     eprint!("{}", render_diagnostics("HR records", &prepared.inputs.hr.diagnostics));
-    print!("{}", planner::render_text(&prepared.plan));
+    print!("{}", planner::render_text_with_names(&prepared.plan, &prepared.observed));
     let options = SyncOptions { dry_run: false, override_limits: arguments.override_limits, trigger: RunTrigger::Cli };
     let report = engine::sync(&ctx, &prepared, options, now, &progress).await?;
     print!("{}", render_run(&report));
+    print_resources(&ctx, &prepared);
     match report.status {
         RunStatus::Blocked => anyhow::bail!("the run was blocked by a safety limit"),
         RunStatus::Failed => anyhow::bail!("some steps failed; a new sync retries them"),
         _ => Ok(()),
     }
+}
+
+/// With `TENURE_REPORT_RESOURCES=1`, one line on standard error with what the run cost: Graph requests,
+/// planning CPU time and the process's peak memory (Linux: `VmHWM`). Used by the benchmarks.
+fn print_resources(ctx: &engine::Context, prepared: &engine::Prepared) {
+    if std::env::var("TENURE_REPORT_RESOURCES").is_err() {
+        return;
+    }
+    let stats = ctx.graph.stats();
+    let peak_kib = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmHWM:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .unwrap_or(0);
+    eprintln!(
+        "resources: graph_http_requests={} graph_sub_requests={} planning_cpu_ms={} peak_rss_mib={} steps={}",
+        stats.http_requests,
+        stats.sub_requests,
+        prepared.planning_cpu.as_millis(),
+        peak_kib / 1024,
+        prepared.plan.steps.len()
+    );
 }
 
 /// `tenure apply`: applies the most recent stored plan (from `tenure plan`) if it is still the current one —

@@ -1,7 +1,7 @@
 //! The story of a run, top to bottom:
 //! 1. [`crate::inputs::load_inputs`] reads the policy and the HR export → `HrSnapshot`;
-//! 2. `policy::desired_state` → `DesiredState`;
-//! 3. [`crate::observe::observe`] reads the tenant (delta-aware, cached) → `ObservedState`;
+//! 2. [`crate::observe::observe`] reads the tenant (delta-aware, cached) → `ObservedState`;
+//! 3. `policy::desired_state_with_names_for` → `DesiredState` (names only for workers without an account);
 //! 4. `planner::plan` → `Plan` (this is where `tenure plan` stops, after storing it);
 //! 5. [`crate::gate::gate`] checks the safety limits;
 //! 6. [`crate::executor::apply_plan`] applies it, journaling every step;
@@ -9,7 +9,7 @@
 //!
 //! [`resume_unfinished`] finishes runs a crash left behind, from their journal, before a new run starts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -163,6 +163,8 @@ pub struct Prepared {
     pub observe_kind: ObserveKind,
     /// The plan.
     pub plan: Plan,
+    /// CPU time spent computing the desired state and the plan (the pure core), on this thread.
+    pub planning_cpu: std::time::Duration,
 }
 
 /// Steps 1–4: reads the inputs, computes the desired state, observes the tenant and plans.
@@ -174,12 +176,20 @@ pub async fn prepare(
     progress: &dyn Progress,
 ) -> anyhow::Result<Prepared> {
     let inputs = load_inputs(policy_path, hr_path)?;
-    let desired = policy::desired_state(&inputs.hr, &inputs.policy, now);
     let full_reconcile = chrono::Duration::hours(i64::from(ctx.apply.full_reconcile_hours));
     let (observed, observe_kind) =
         observe(&ctx.graph, &ctx.store, &ctx.tenant_key, now, full_reconcile, progress).await?;
+    let planning_started = cpu_time::ThreadTime::now();
+    // Name candidates are rendered only for workers without an account carrying their employee ID: the only
+    // ones the planner may create an account for (or adopt one by secondary key).
+    let known: HashSet<&str> =
+        observed.users.values().chain(observed.deleted_users.values()).filter_map(|user| user.employee_id()).collect();
+    let needs_names = |worker: &model::WorkerId| !known.contains(worker.as_str());
+    let desired = policy::desired_state_with_names_for(&inputs.hr, &inputs.policy, now, &needs_names);
     let plan = planner::plan(&desired, &observed, now);
-    Ok(Prepared { inputs, desired, observed, observe_kind, plan })
+    let planning_cpu = planning_started.elapsed();
+    tracing::info!(steps = plan.steps.len(), planning_cpu_ms = planning_cpu.as_millis() as u64, "Planned.");
+    Ok(Prepared { inputs, desired, observed, observe_kind, plan, planning_cpu })
 }
 
 /// How a run should go.

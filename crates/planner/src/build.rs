@@ -117,6 +117,23 @@ fn join_ids(ids: &[&WorkerId]) -> String {
     ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// Graph writes `employeeOrgData` as a whole: a member left out of a PATCH is reset to null. So when one of
+/// `costCenter` and `division` changes, the other goes along with its current value (a change to itself, which
+/// the plan rendering does not show).
+fn keep_org_data_whole(changes: &mut Vec<AttributeChange>, current: &BTreeMap<UserAttribute, String>) {
+    let pair = [UserAttribute::CostCenter, UserAttribute::Division];
+    let changed: Vec<UserAttribute> =
+        changes.iter().map(|change| change.attribute).filter(|attribute| pair.contains(attribute)).collect();
+    if changed.len() != 1 {
+        return;
+    }
+    let companion =
+        if changed[0] == UserAttribute::CostCenter { UserAttribute::Division } else { UserAttribute::CostCenter };
+    let value = current.get(&companion).cloned();
+    changes.push(AttributeChange { attribute: companion, from: value.clone(), to: value });
+    changes.sort_by_key(|change| UserAttribute::ALL.iter().position(|attribute| *attribute == change.attribute));
+}
+
 /// The managed attribute values a worker should have (`employeeId` always managed; empty values are absent).
 fn wanted_attributes(desired: &DesiredState, account: &DesiredAccount) -> BTreeMap<UserAttribute, String> {
     let mut wanted = BTreeMap::new();
@@ -335,6 +352,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             }
             changes.push(AttributeChange { attribute, from: from.cloned(), to: to.cloned() });
         }
+        keep_org_data_whole(&mut changes, &subject.attributes);
         if !changes.is_empty() {
             let why = match (&subject.how, subject.restored_from) {
                 (_, Some(_)) => "rehire: bring the restored account up to date".to_string(),
@@ -650,4 +668,47 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     }
     out.steps = steps.steps;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cost_centre_change_carries_the_unchanged_division_and_vice_versa() {
+        let current = BTreeMap::from([
+            (UserAttribute::CostCenter, "CC-1".to_string()),
+            (UserAttribute::Division, "North".to_string()),
+        ]);
+        let mut changes = vec![AttributeChange {
+            attribute: UserAttribute::CostCenter,
+            from: Some("CC-1".into()),
+            to: Some("CC-2".into()),
+        }];
+        keep_org_data_whole(&mut changes, &current);
+        assert_eq!(
+            changes,
+            [
+                AttributeChange {
+                    attribute: UserAttribute::CostCenter,
+                    from: Some("CC-1".into()),
+                    to: Some("CC-2".into())
+                },
+                AttributeChange {
+                    attribute: UserAttribute::Division,
+                    from: Some("North".into()),
+                    to: Some("North".into())
+                },
+            ]
+        );
+
+        // Both changing, or neither: nothing added.
+        let mut both = changes.clone();
+        both[1].to = Some("South".into());
+        keep_org_data_whole(&mut both, &current);
+        assert_eq!(both.len(), 2);
+        let mut none = vec![AttributeChange { attribute: UserAttribute::City, from: None, to: Some("Oslo".into()) }];
+        keep_org_data_whole(&mut none, &current);
+        assert_eq!(none.len(), 1);
+    }
 }

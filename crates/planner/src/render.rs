@@ -86,8 +86,11 @@ fn describe(step: &Step, names: &Names) -> (char, String) {
             ('+', format!("restore deleted user {upn}{worker}"))
         }
         Action::UpdateUser { user, changes } => {
+            // A change from a value to itself is carried only because Graph needs it on the wire (the other half
+            // of `employeeOrgData`); it is not a change anyone needs to review.
             let changes: Vec<String> = changes
                 .iter()
+                .filter(|change| change.from != change.to)
                 .map(|change| {
                     format!("{} {} → {}", change.attribute, quoted(change.from.as_ref()), quoted(change.to.as_ref()))
                 })

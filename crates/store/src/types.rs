@@ -42,71 +42,94 @@ pub struct InvalidRunId(pub String);
 #[error("unknown status `{0}`")]
 pub struct UnknownStatus(pub String);
 
-macro_rules! status_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-        }
-
-        impl $name {
-            /// The word stored in the database and shown to admins.
-            #[must_use]
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $word,)*
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownStatus;
-
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                match text {
-                    $($word => Ok(Self::$variant),)*
-                    other => Err(UnknownStatus(other.to_owned())),
-                }
-            }
-        }
-    };
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Planned, not (yet) applied: a dry run, or a run waiting to start.
+    Planned,
+    /// Being applied; a run still in this status after the process ended was interrupted (a crash).
+    Running,
+    /// Applied; every step done.
+    Succeeded,
+    /// Applied with failures, or aborted.
+    Failed,
+    /// Not applied because the plan breaches a safety limit.
+    Blocked,
 }
 
-status_enum! {
-    /// Where a run is in its life.
-    RunStatus {
-        /// Planned, not (yet) applied: a dry run, or a run waiting to start.
-        Planned = "planned",
-        /// Being applied; a run still in this status after the process ended was interrupted (a crash).
-        Running = "running",
-        /// Applied; every step done.
-        Succeeded = "succeeded",
-        /// Applied with failures, or aborted.
-        Failed = "failed",
-        /// Not applied because the plan breaches a safety limit.
-        Blocked = "blocked",
+impl RunStatus {
+    /// Every status.
+    pub const ALL: [Self; 5] = [Self::Planned, Self::Running, Self::Succeeded, Self::Failed, Self::Blocked];
+
+    /// The word stored in the database and shown to admins.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Blocked => "blocked",
+        }
     }
 }
 
-status_enum! {
-    /// Where a step of a run is.
-    StepStatus {
-        /// Not started.
-        Pending = "pending",
-        /// Sent (or about to be); the outcome is not known yet.
-        Running = "running",
-        /// Finished successfully.
-        Done = "done",
-        /// Finished with an error (after retries).
-        Failed = "failed",
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text).ok_or_else(|| UnknownStatus(text.to_owned()))
+    }
+}
+
+/// Where a step of a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not started.
+    Pending,
+    /// Sent (or about to be); the outcome is not known yet.
+    Running,
+    /// Finished successfully.
+    Done,
+    /// Finished with an error (after retries).
+    Failed,
+}
+
+impl StepStatus {
+    /// Every status.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Running, Self::Done, Self::Failed];
+
+    /// The word stored in the database and shown to admins.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StepStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text).ok_or_else(|| UnknownStatus(text.to_owned()))
     }
 }
 
