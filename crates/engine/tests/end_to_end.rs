@@ -87,7 +87,11 @@ async fn joiners_movers_and_leavers_converge_under_faults_and_throttling() {
     assert!(kinds.contains(&"update user") && kinds.contains(&"set manager"));
 
     let stats = sandbox.state().knobs.stats();
+    let client = ctx.graph.stats();
+    eprintln!("sandbox knobs: {stats:?}; client: {client:?}");
     assert!(stats.injected_errors > 0, "the run met injected server errors");
+    assert!(stats.throttled_requests > 0 && client.throttled > 0, "the run met Graph's throttling");
+    assert!(stats.delayed_requests > 0, "the run met latency");
     sandbox.shutdown().await;
 }
 

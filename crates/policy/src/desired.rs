@@ -27,7 +27,9 @@ struct Failure {
 }
 
 fn fail(key: impl Into<String>, error: &minijinja::Error) -> Failure {
-    Failure { key: key.into(), message: format!("template failed: {}", describe(error)) }
+    // The diagnostic quotes the key as a whole, so a quoted part inside it (`attributes."employeeOrgData/…"`)
+    // is written with single quotes, as TOML also allows.
+    Failure { key: key.into().replace('"', "'"), message: format!("template failed: {}", describe(error)) }
 }
 
 /// The compiled templates of a policy.

@@ -41,7 +41,8 @@ pub(crate) fn candidates(
     let mut out: Vec<NameCandidate> = Vec::new();
     let mut push = |rendered: String| {
         let local = clean_local_part(&rendered);
-        if local.is_empty() {
+        // A local part without a letter (a name of only symbols leaves just the counter, `2`) names nobody.
+        if !local.chars().any(|character| character.is_ascii_lowercase()) {
             return;
         }
         let upn = format!("{local}@{}", rules.domain);
@@ -77,5 +78,25 @@ mod tests {
         assert_eq!(clean_local_part(".a..b."), "a.b");
         assert_eq!(clean_local_part("李"), "");
         assert_eq!(clean_local_part("x_y-z2"), "x_y-z2");
+    }
+
+    #[test]
+    fn a_name_of_only_symbols_gives_no_candidate_not_just_the_counter() {
+        let env = minijinja::Environment::new();
+        let plain = env.template_from_str("{{ name }}").expect("template");
+        let numbered = env.template_from_str("{{ name }}{{ counter }}").expect("template");
+        let rules = NamingRules {
+            domain: "contoso.com".into(),
+            candidates: Vec::new(),
+            counter_start: 2,
+            max_counter: 3,
+            set_mail: false,
+        };
+        let templates = [(plain, false), (numbered, true)];
+        let none = candidates(&rules, &templates, &context! { name => "???" }).expect("renders");
+        assert!(none.is_empty(), "{none:?}");
+        let some = candidates(&rules, &templates, &context! { name => "Zoë" }).expect("renders");
+        let upns: Vec<&str> = some.iter().map(|candidate| candidate.user_principal_name.as_str()).collect();
+        assert_eq!(upns, ["zo@contoso.com", "zo2@contoso.com", "zo3@contoso.com"]);
     }
 }
