@@ -20,7 +20,9 @@
 //! skipped ("no free name") instead of getting accounts, and the benchmark would not hold N accounts.
 //!
 //! Environment: `RUST_LOG` is passed to the child (default `warn`); `NOOP_RESYNC_KEEP=1` keeps the working
-//! directory (config, HR export, store, the children's stdout/stderr) and prints its path.
+//! directory (config, HR export, store, the children's stdout/stderr) and prints its path;
+//! `NOOP_RESYNC_WRAP="perf record -g -o /tmp/perf.data"` (or `heaptrack -o …`) runs the measured resync under that
+//! command, to see where its CPU time or memory goes.
 
 #[path = "../../engine/tests/support/mod.rs"]
 mod support;
@@ -137,14 +139,22 @@ struct Outcome {
 
 /// Runs `tenure sync --config …` with the resources report on; stdout and stderr go to `<name>.stdout`/`.stderr`
 /// in `dir`. Panics (with the tail of stderr) when the sync fails.
-async fn run_sync(dir: &Path, config: &Path, name: &str) -> Outcome {
+async fn run_sync(dir: &Path, config: &Path, name: &str, wrapper: &[String]) -> Outcome {
     let stdout_path = dir.join(format!("{name}.stdout"));
     let stderr_path = dir.join(format!("{name}.stderr"));
     let stdout = std::fs::File::create(&stdout_path).expect("create stdout file");
     let stderr = std::fs::File::create(&stderr_path).expect("create stderr file");
     let log = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_string());
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_tenure"))
+    let mut command = match wrapper.split_first() {
+        Some((program, arguments)) => {
+            let mut command = Command::new(program);
+            command.args(arguments).arg(env!("CARGO_BIN_EXE_tenure"));
+            command
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_tenure")),
+    };
+    let status = command
         .args(["sync", "--config"])
         .arg(config)
         .current_dir(dir)
@@ -220,7 +230,7 @@ async fn run(workers: usize) -> bool {
         sandbox.https_base()
     );
 
-    let setup = run_sync(dir.path(), &config, "setup").await;
+    let setup = run_sync(dir.path(), &config, "setup", &[]).await;
     print_resources("setup sync (converges the tenant)", &setup);
     let users = sandbox.tenant("contoso.com").expect("tenant").read().users.len();
     println!("  {users} users in the tenant");
@@ -229,11 +239,14 @@ async fn run(workers: usize) -> bool {
     // The first resync after the converging sync reads the setup's own writes back through the users/groups
     // delta (the stored deltaLinks date from before the setup applied anything): Graph requests grow with N.
     sandbox.state().clock.advance(chrono::Duration::seconds(1));
-    let first = run_sync(dir.path(), &config, "first-resync").await;
+    let first = run_sync(dir.path(), &config, "first-resync", &[]).await;
     print_resources("first resync after the setup (reads the setup's writes back through delta)", &first);
     // Nothing changed since the last observation: the steady-state no-op resync, the measured run.
     sandbox.state().clock.advance(chrono::Duration::seconds(1));
-    let resync = run_sync(dir.path(), &config, "noop-resync").await;
+    let wrapper: Vec<String> = std::env::var("NOOP_RESYNC_WRAP")
+        .map(|text| text.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default();
+    let resync = run_sync(dir.path(), &config, "noop-resync", &wrapper).await;
     print_resources("no-op resync (nothing changed since the last sync)", &resync);
     let (Some(first_r), Some(measured)) = (first.resources, resync.resources) else {
         println!("FAIL: a resync printed no resources line");
