@@ -27,7 +27,7 @@
 #[path = "../../engine/tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -102,33 +102,6 @@ fn workforce(count: usize) -> Vec<support::Row> {
         row.family = format!("{}-{}", row.family, block_code(index / 120));
     }
     rows
-}
-
-fn write_config(dir: &Path, sandbox: &sandbox::RunningSandbox) -> PathBuf {
-    std::fs::write(dir.join("ca.pem"), sandbox.ca_pem()).expect("write CA");
-    std::fs::write(dir.join("secret.txt"), support::CONTOSO_APP_SECRET).expect("write secret");
-    let config = format!(
-        r#"policy = "policy.toml"
-[store]
-url = "sqlite://tenure.db"
-[hr]
-file = "hr.csv"
-[connection]
-tenant_id = "{}"
-client_id = "{}"
-client_secret_file = "secret.txt"
-sandbox_url = "{}"
-ca_file = "ca.pem"
-[apply]
-max_concurrency = 8
-"#,
-        support::CONTOSO_TENANT,
-        support::CONTOSO_APP,
-        sandbox.https_base()
-    );
-    let path = dir.join("tenure.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
 }
 
 /// What one run of the child cost.
@@ -224,7 +197,7 @@ async fn run(workers: usize) -> bool {
     let rows = workforce(workers);
     support::write_inputs(dir.path(), &rows);
     drop(rows);
-    let config = write_config(dir.path(), &sandbox);
+    let config = support::write_tenure_config(dir.path(), &sandbox, 8);
     println!(
         "no-op resync benchmark: {workers} workers, sandbox at {} (no throttling, no latency)",
         sandbox.https_base()

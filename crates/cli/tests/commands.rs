@@ -11,22 +11,6 @@ use std::process::Output;
 use sandbox::knobs::Knobs;
 use tokio::process::Command;
 
-fn write_config(dir: &Path, sandbox: &sandbox::RunningSandbox) -> std::path::PathBuf {
-    std::fs::write(dir.join("ca.pem"), sandbox.ca_pem()).expect("write CA");
-    std::fs::write(dir.join("secret.txt"), support::CONTOSO_APP_SECRET).expect("write secret");
-    let config = format!(
-        "policy = \"policy.toml\"\n[store]\nurl = \"sqlite://tenure.db\"\n[hr]\nfile = \"hr.csv\"\n[connection]\n\
-         tenant_id = \"{}\"\nclient_id = \"{}\"\nclient_secret_file = \"secret.txt\"\nsandbox_url = \"{}\"\n\
-         ca_file = \"ca.pem\"\n",
-        support::CONTOSO_TENANT,
-        support::CONTOSO_APP,
-        sandbox.https_base()
-    );
-    let path = dir.join("tenure.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
-}
-
 async fn tenure(config: &Path, arguments: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tenure"))
         .args(arguments)
@@ -48,7 +32,7 @@ async fn check_plan_apply_runs_audit_and_the_safety_gate() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut rows = support::workforce(12);
     support::write_inputs(dir.path(), &rows);
-    let config = write_config(dir.path(), &sandbox);
+    let config = support::write_tenure_config(dir.path(), &sandbox, 4);
 
     let check = tenure(&config, &["check"]).await;
     assert!(check.status.success(), "{}", text(&check));

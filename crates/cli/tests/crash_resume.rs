@@ -17,33 +17,6 @@ use tokio::process::Command;
 const KILLS: usize = 24;
 const WORKERS: usize = 300;
 
-fn write_config(dir: &Path, sandbox: &sandbox::RunningSandbox) -> std::path::PathBuf {
-    std::fs::write(dir.join("ca.pem"), sandbox.ca_pem()).expect("write CA");
-    std::fs::write(dir.join("secret.txt"), support::CONTOSO_APP_SECRET).expect("write secret");
-    let config = format!(
-        r#"policy = "policy.toml"
-[store]
-url = "sqlite://tenure.db"
-[hr]
-file = "hr.csv"
-[connection]
-tenant_id = "{}"
-client_id = "{}"
-client_secret_file = "secret.txt"
-sandbox_url = "{}"
-ca_file = "ca.pem"
-[apply]
-max_concurrency = 4
-"#,
-        support::CONTOSO_TENANT,
-        support::CONTOSO_APP,
-        sandbox.https_base()
-    );
-    let path = dir.join("tenure.toml");
-    std::fs::write(&path, config).expect("write config");
-    path
-}
-
 /// Runs `tenure <command> --config …`; with `kill_after`, kills it once that many steps have been reported done.
 /// Returns whether it ran to the end by itself, and its exit status.
 async fn run_tenure(config: &Path, command: &str, kill_after: Option<u64>) -> (bool, std::process::ExitStatus) {
@@ -80,7 +53,7 @@ async fn killing_a_large_sync_at_random_points_loses_nothing_and_duplicates_noth
     let sandbox = support::start_sandbox(knobs).await;
     let dir = tempfile::tempdir().expect("temp dir");
     support::write_inputs(dir.path(), &support::workforce(WORKERS));
-    let config = write_config(dir.path(), &sandbox);
+    let config = support::write_tenure_config(dir.path(), &sandbox, 4);
 
     let mut random = rand::rngs::StdRng::seed_from_u64(11);
     let mut kills = 0;

@@ -37,19 +37,44 @@ pub async fn observe(
             _ => None,
         }
     });
-    let (observed, links, full_at, kind) = match usable {
+    let (observed, links, full_at, kind, unchanged) = match usable {
         Some((observed, links, full_at)) => {
+            let before = fingerprint(&observed)?;
             let (observed, links) = graph.observe_incremental(observed, &links).await?;
-            (observed, links, full_at, ObserveKind::Incremental)
+            let unchanged = fingerprint(&observed)? == before;
+            (observed, links, full_at, ObserveKind::Incremental, unchanged)
         }
         None => {
             let (observed, links) = graph.observe_full().await?;
-            (observed, links, now, ObserveKind::Full)
+            (observed, links, now, ObserveKind::Full, false)
         }
     };
-    let observed_json = serde_json::to_string(&observed)?;
     let links_json = serde_json::to_string(&links)?;
-    store.save_observation(tenant_key, &observed_json, &links_json, full_at).await?;
+    if unchanged {
+        // Nothing changed: only the delta links move on (the state is not serialized again, which at 100,000
+        // accounts would be tens of megabytes of JSON for nothing).
+        store.save_delta_links(tenant_key, &links_json).await?;
+    } else {
+        let observed_json = serde_json::to_string(&observed)?;
+        store.save_observation(tenant_key, &observed_json, &links_json, full_at).await?;
+    }
     progress.finish();
     Ok((observed, kind))
+}
+
+/// A hash of the state's serialized form, computed as a stream (no copy of the state is kept).
+fn fingerprint(observed: &ObservedState) -> anyhow::Result<u64> {
+    struct HashingWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashingWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            std::hash::Hasher::write(&mut self.0, bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashingWriter(std::collections::hash_map::DefaultHasher::new());
+    serde_json::to_writer(&mut writer, observed)?;
+    Ok(std::hash::Hasher::finish(&writer.0))
 }

@@ -249,6 +249,14 @@ pub async fn sync(
     }
     let report = apply_run(ctx, run, &prepared.plan, policy.revision(), &BTreeMap::new(), progress).await?;
     let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
+    if !prepared.plan.steps.is_empty() {
+        // The run reads its own writes back through the delta now, so the cache is current and the next run
+        // (a no-op, usually) costs a handful of requests instead of re-reading everything this run changed.
+        let full_reconcile = chrono::Duration::hours(i64::from(ctx.apply.full_reconcile_hours));
+        if let Err(error) = observe(&ctx.graph, &ctx.store, &ctx.tenant_key, now, full_reconcile, progress).await {
+            tracing::warn!(error = %error, "Reading back the run's changes failed; the next run will.");
+        }
+    }
     Ok(RunReport { run, status, breaches, apply: Some(report) })
 }
 

@@ -94,6 +94,18 @@ struct TakenNames {
     nicknames: BTreeSet<String>,
 }
 
+/// The first free candidate, taken (so no later worker gets it); builds the taken-name sets on first use.
+fn free_name<'a>(
+    taken: &mut Option<TakenNames>,
+    observed: &ObservedState,
+    candidates: &'a [NameCandidate],
+) -> Option<&'a NameCandidate> {
+    let taken = taken.get_or_insert_with(|| TakenNames::new(observed));
+    let name = candidates.iter().find(|name| taken.is_free(name))?;
+    taken.take(name);
+    Some(name)
+}
+
 impl TakenNames {
     fn new(observed: &ObservedState) -> Self {
         let mut taken = Self::default();
@@ -305,7 +317,9 @@ pub(crate) fn match_workers<'a>(
         });
     }
 
-    let mut taken = TakenNames::new(observed);
+    // Built on first need: a resync of a converged tenant creates nobody, and lower-casing every name and
+    // address of 100,000 accounts would be most of its planning time.
+    let mut taken: Option<TakenNames> = None;
     let mut matching = Matching::default();
     for (account, result) in accounts.into_iter().zip(found) {
         let result = result.unwrap_or(Found::None);
@@ -323,11 +337,8 @@ pub(crate) fn match_workers<'a>(
                 Disposition::Nothing
             }
             (_, Found::Deleted(user)) => Disposition::Restore { user },
-            (_, Found::None) => match account.name_candidates.iter().find(|name| taken.is_free(name)) {
-                Some(name) => {
-                    taken.take(name);
-                    Disposition::Create { name: name.clone() }
-                }
+            (_, Found::None) => match free_name(&mut taken, observed, &account.name_candidates) {
+                Some(name) => Disposition::Create { name: name.clone() },
                 None => {
                     let reason = if account.name_candidates.is_empty() {
                         "no naming candidates: the policy rendered no usable name".to_string()

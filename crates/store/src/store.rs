@@ -132,6 +132,25 @@ impl Store {
         .map_err(Error::database(format!("loading policy revision {hash}")))
     }
 
+    /// Replaces only the delta links of a tenant's cached observation (when the delta brought no change, the
+    /// cached state stays as it is and is not written again). Does nothing when nothing is cached.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn save_delta_links(&self, tenant: &str, delta_links_json: &str) -> Result<()> {
+        let now = time::to_text(Utc::now());
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE observations SET delta_links_json = $1, updated_at = $2 WHERE tenant = $3")
+                .bind(delta_links_json)
+                .bind(&now)
+                .bind(tenant)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(Error::database(format!("saving the delta links of tenant {tenant}")))
+    }
+
     /// Caches a tenant's observed state and delta links, replacing what was cached before.
     ///
     /// # Errors

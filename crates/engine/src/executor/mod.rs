@@ -348,39 +348,87 @@ fn referenced_users(action: &Action) -> Vec<&UserRef> {
     }
 }
 
+/// What is left of a step an interrupted attempt may have done.
+enum Settled {
+    /// It was done (with the created object's ID, for creates).
+    Done(Option<ObjectId>),
+    /// Checking failed.
+    Failed(String),
+    /// Send this (the action itself, or what is left of it).
+    Send(Action),
+}
+
+/// Re-reads the target of a step whose earlier attempt was interrupted (outcome unknown) before repeating it:
+/// creates are looked up (so no duplicate is made), a restore is checked, and a licence change is trimmed to
+/// what is still missing. Other actions are idempotent and are simply sent again.
+async fn settle_interrupted(client: &graph::Client, job: &Job) -> Settled {
+    let found = |result: Result<Option<ObjectId>, String>| match result {
+        Ok(Some(id)) => Settled::Done(Some(id)),
+        Ok(None) => Settled::Send(job.action.clone()),
+        Err(error) => Settled::Failed(error),
+    };
+    match &job.action {
+        Action::CreateUser { worker, user_principal_name, .. } => {
+            found(outcome::find_created_user(client, worker, user_principal_name).await)
+        }
+        Action::CreateGroup { mail_nickname, .. } => found(outcome::find_created_group(client, mail_nickname).await),
+        Action::RestoreUser { user } => match outcome::restored_already(client, user).await {
+            Ok(true) => Settled::Done(None),
+            Ok(false) => Settled::Send(job.action.clone()),
+            Err(error) => Settled::Failed(error),
+        },
+        Action::AssignLicenses { user, add, remove } => {
+            let Some(id) = job.users.get(user) else { return Settled::Send(job.action.clone()) };
+            match outcome::assigned_licenses(client, id).await {
+                Ok(assigned) => {
+                    let has = |sku: &String| assigned.contains(&sku.to_ascii_lowercase());
+                    let add: Vec<String> = add.iter().filter(|sku| !has(sku)).cloned().collect();
+                    let remove: Vec<String> = remove.iter().filter(|sku| has(sku)).cloned().collect();
+                    if add.is_empty() && remove.is_empty() {
+                        Settled::Done(None)
+                    } else {
+                        Settled::Send(Action::AssignLicenses { user: user.clone(), add, remove })
+                    }
+                }
+                Err(error) => Settled::Failed(error),
+            }
+        }
+        _ => Settled::Send(job.action.clone()),
+    }
+}
+
 /// Sends one batch of jobs and settles every ambiguous answer; returns each job's result.
 async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job)]) -> Vec<(usize, StepResult)> {
     let mut results = Vec::with_capacity(jobs.len());
-    let mut sending: Vec<(usize, &Job)> = Vec::with_capacity(jobs.len());
+    let mut sending: Vec<(usize, &Job, Action)> = Vec::with_capacity(jobs.len());
     let mut requests = Vec::with_capacity(jobs.len());
     for (index, job) in jobs {
-        if job.unknown_outcome
-            && let Action::CreateUser { worker, user_principal_name, .. } = &job.action
-        {
-            match outcome::find_created_user(client, worker, user_principal_name).await {
-                Ok(Some(id)) => {
-                    let note = Some("found after an interrupted attempt".to_string());
-                    results.push((*index, StepResult::Done { object_id: Some(id), request_id: None, note }));
+        let mut action = job.action.clone();
+        if job.unknown_outcome {
+            match settle_interrupted(client, job).await {
+                Settled::Done(id) => {
+                    let note = Some("found done after an interrupted attempt".to_string());
+                    results.push((*index, StepResult::Done { object_id: id, request_id: None, note }));
                     continue;
                 }
-                Ok(None) => {}
-                Err(error) => {
+                Settled::Failed(error) => {
                     results.push((*index, StepResult::Failed { error, request_id: None }));
                     continue;
                 }
+                Settled::Send(remaining) => action = remaining,
             }
         }
-        let password = matches!(job.action, Action::CreateUser { .. } | Action::ResetPassword { .. })
+        let password = matches!(action, Action::CreateUser { .. } | Action::ResetPassword { .. })
             .then(graph::generate_password);
         let request = graph::request_for(
-            &job.action,
+            &action,
             &|user: &UserRef| job.users.get(user).cloned(),
             &|group: &GroupRef| job.groups.get(group).cloned(),
             password.as_ref(),
         );
         match request {
             Some(request) => {
-                sending.push((*index, job));
+                sending.push((*index, job, action));
                 requests.push(request);
             }
             None => results.push((
@@ -399,13 +447,13 @@ async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job
             results.extend(
                 sending
                     .iter()
-                    .map(|(index, _)| (*index, StepResult::Failed { error: error.clone(), request_id: None })),
+                    .map(|(index, _, _)| (*index, StepResult::Failed { error: error.clone(), request_id: None })),
             );
             return results;
         }
     };
-    for ((index, job), response) in sending.into_iter().zip(responses) {
-        let result = match &job.action {
+    for ((index, job, action), response) in sending.into_iter().zip(responses) {
+        let result = match &action {
             Action::CreateUser { worker, user_principal_name, .. } if outcome::is_conflict(&response) => {
                 match outcome::find_created_user(client, worker, user_principal_name).await {
                     Ok(Some(id)) => StepResult::Done {
@@ -415,6 +463,20 @@ async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job
                     },
                     Ok(None) => StepResult::RetryLater {
                         reason: format!("{user_principal_name} exists but is not readable yet"),
+                        request_id: response.request_id.clone(),
+                    },
+                    Err(error) => StepResult::Failed { error, request_id: response.request_id.clone() },
+                }
+            }
+            Action::CreateGroup { mail_nickname, .. } if outcome::is_conflict(&response) => {
+                match outcome::find_created_group(client, mail_nickname).await {
+                    Ok(Some(id)) => StepResult::Done {
+                        object_id: Some(id),
+                        request_id: response.request_id.clone(),
+                        note: Some("the group already existed (an earlier attempt); adopted".into()),
+                    },
+                    Ok(None) => StepResult::RetryLater {
+                        reason: format!("a group named {mail_nickname} exists but is not readable yet"),
                         request_id: response.request_id.clone(),
                     },
                     Err(error) => StepResult::Failed { error, request_id: response.request_id.clone() },

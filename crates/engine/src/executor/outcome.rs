@@ -104,6 +104,54 @@ pub(crate) async fn find_created_user(
     }
 }
 
+/// Settles a group create whose outcome is unknown (a conflict answer on its `mailNickname`-derived address, or
+/// a crash while it was running): the group with that `mailNickname` is adopted when exactly one exists.
+pub(crate) async fn find_created_group(client: &graph::Client, mail_nickname: &str) -> Result<Option<ObjectId>, String> {
+    let literal = mail_nickname.replace('\'', "''");
+    let request = GraphRequest {
+        method: graph::Method::GET,
+        path: format!("/groups?$filter=mailNickname eq '{literal}'&$select=id,mailNickname"),
+        body: None,
+    };
+    let response = client.send(request).await.map_err(|error| error.to_string())?;
+    if !(200..300).contains(&response.status) {
+        let (code, message) = graph_error(&response);
+        return Err(format!("looking up group {mail_nickname}: Graph answered {} {code}: {message}", response.status));
+    }
+    let found: Vec<&str> =
+        response.body["value"].as_array().into_iter().flatten().filter_map(|group| group["id"].as_str()).collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [id] => Ok(Some(ObjectId((*id).to_string()))),
+        _ => Err(format!("{} groups have the mailNickname {mail_nickname}; resolve the duplicate by hand", found.len())),
+    }
+}
+
+/// Settles a restore whose outcome is unknown: `Some(Done)` when the account is already live again.
+pub(crate) async fn restored_already(client: &graph::Client, user: &ObjectId) -> Result<bool, String> {
+    let request = GraphRequest { method: graph::Method::GET, path: format!("/users/{user}?$select=id"), body: None };
+    let response = client.send(request).await.map_err(|error| error.to_string())?;
+    Ok((200..300).contains(&response.status))
+}
+
+/// The SKU IDs assigned to `user` now, for repeating an interrupted licence change without asking Graph to add
+/// what is there or remove what is gone (it refuses the latter).
+pub(crate) async fn assigned_licenses(client: &graph::Client, user: &ObjectId) -> Result<Vec<String>, String> {
+    let request =
+        GraphRequest { method: graph::Method::GET, path: format!("/users/{user}?$select=assignedLicenses"), body: None };
+    let response = client.send(request).await.map_err(|error| error.to_string())?;
+    if !(200..300).contains(&response.status) {
+        let (code, message) = graph_error(&response);
+        return Err(format!("reading the licences of {user}: Graph answered {} {code}: {message}", response.status));
+    }
+    Ok(response.body["assignedLicenses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|license| license["skuId"].as_str().map(str::to_ascii_lowercase))
+        .collect())
+}
+
 /// Adds members one by one (`POST /groups/{id}/members/$ref`), counting "already a member" as done.
 pub(crate) async fn add_members_one_by_one(
     client: &graph::Client,

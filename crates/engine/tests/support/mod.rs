@@ -56,6 +56,22 @@ pub async fn context(sandbox: &RunningSandbox, store_url: &str, apply: ApplyConf
     .expect("engine connects")
 }
 
+/// Writes `tenure.toml` (with the sandbox's CA and the app secret beside it) for running the `tenure` binary
+/// against `sandbox`, with `max_concurrency` batches in flight; returns its path.
+pub fn write_tenure_config(dir: &Path, sandbox: &RunningSandbox, max_concurrency: usize) -> PathBuf {
+    std::fs::write(dir.join("ca.pem"), sandbox.ca_pem()).expect("write CA");
+    std::fs::write(dir.join("secret.txt"), CONTOSO_APP_SECRET).expect("write secret");
+    let config = format!(
+        "policy = \"policy.toml\"\n[store]\nurl = \"sqlite://tenure.db\"\n[hr]\nfile = \"hr.csv\"\n[connection]\n\
+         tenant_id = \"{CONTOSO_TENANT}\"\nclient_id = \"{CONTOSO_APP}\"\nclient_secret_file = \"secret.txt\"\n\
+         sandbox_url = \"{}\"\nca_file = \"ca.pem\"\n[apply]\nmax_concurrency = {max_concurrency}\n",
+        sandbox.https_base()
+    );
+    let path = dir.join("tenure.toml");
+    std::fs::write(&path, config).expect("write config");
+    path
+}
+
 /// The policy the end-to-end tests use.
 pub const POLICY: &str = r#"
 [hr]
