@@ -17,28 +17,45 @@ pub enum ObserveKind {
     Incremental,
 }
 
-/// Reads the tenant, using and refreshing the cache kept under `tenant_key`.
-pub async fn observe(
-    graph: &graph::Client,
+/// The cached observation of a tenant, usable as the base of an incremental read.
+#[derive(Debug)]
+pub struct Cached {
+    observed: ObservedState,
+    links: DeltaLinks,
+    full_at: DateTime<Utc>,
+}
+
+/// Loads the cached observation kept under `tenant_key` when it is recent enough to build on (its last full read
+/// is younger than `full_reconcile`); reads the store only, writes nothing.
+pub async fn load_cached(
     store: &Store,
     tenant_key: &str,
     now: DateTime<Utc>,
     full_reconcile: Duration,
+) -> anyhow::Result<Option<Cached>> {
+    let Some(cached) = store.load_observation(tenant_key).await? else { return Ok(None) };
+    if now.signed_duration_since(cached.full_at) >= full_reconcile {
+        return Ok(None);
+    }
+    // The JSON text is dropped as soon as it is parsed: at 100,000 accounts it is tens of megabytes.
+    let observed: Option<ObservedState> = serde_json::from_str(&cached.observed_json).ok();
+    let links: Option<DeltaLinks> = serde_json::from_str(&cached.delta_links_json).ok();
+    Ok(observed.zip(links).map(|(observed, links)| Cached { observed, links, full_at: cached.full_at }))
+}
+
+/// Reads the tenant: the changes since `cached` (or everything, without a usable cache), and stores the result
+/// as the new cache.
+pub async fn refresh(
+    graph: &graph::Client,
+    store: &Store,
+    tenant_key: &str,
+    cached: Option<Cached>,
+    now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> anyhow::Result<(ObservedState, ObserveKind)> {
     progress.begin("observe", 0);
-    let cached = store.load_observation(tenant_key).await?;
-    let usable = cached.and_then(|cached| {
-        let fresh_enough = now.signed_duration_since(cached.full_at) < full_reconcile;
-        let observed: Option<ObservedState> = serde_json::from_str(&cached.observed_json).ok();
-        let links: Option<DeltaLinks> = serde_json::from_str(&cached.delta_links_json).ok();
-        match (fresh_enough, observed, links) {
-            (true, Some(observed), Some(links)) => Some((observed, links, cached.full_at)),
-            _ => None,
-        }
-    });
-    let (observed, links, full_at, kind, unchanged) = match usable {
-        Some((observed, links, full_at)) => {
+    let (observed, links, full_at, kind, unchanged) = match cached {
+        Some(Cached { observed, links, full_at }) => {
             let before = fingerprint(&observed)?;
             let (observed, links) = graph.observe_incremental(observed, &links).await?;
             let unchanged = fingerprint(&observed)? == before;
@@ -60,6 +77,19 @@ pub async fn observe(
     }
     progress.finish();
     Ok((observed, kind))
+}
+
+/// Reads the tenant, using and refreshing the cache kept under `tenant_key` ([`load_cached`] then [`refresh`]).
+pub async fn observe(
+    graph: &graph::Client,
+    store: &Store,
+    tenant_key: &str,
+    now: DateTime<Utc>,
+    full_reconcile: Duration,
+    progress: &dyn Progress,
+) -> anyhow::Result<(ObservedState, ObserveKind)> {
+    let cached = load_cached(store, tenant_key, now, full_reconcile).await?;
+    refresh(graph, store, tenant_key, cached, now, progress).await
 }
 
 /// A hash of the state's serialized form, computed as a stream (no copy of the state is kept).

@@ -1,7 +1,7 @@
 //! The story of a run, top to bottom:
 //! 1. [`crate::inputs::load_inputs`] reads the policy and the HR export → `HrSnapshot`;
 //! 2. [`crate::observe::observe`] reads the tenant (delta-aware, cached) → `ObservedState`;
-//! 3. `policy::desired_state_with_names_for` → `DesiredState` (names only for workers without an account);
+//! 3. `policy::desired_state_from_workers` → `DesiredState` (names only for workers without an account);
 //! 4. `planner::plan` → `Plan` (this is where `tenure plan` stops, after storing it);
 //! 5. [`crate::gate::gate`] checks the safety limits;
 //! 6. [`crate::executor::apply_plan`] applies it, journaling every step;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use model::{DesiredState, ObservedState, Plan, Secret};
+use model::{DesiredState, HrSnapshot, ObservedState, Plan, Secret};
 use planner::LimitBreach;
 use store::{NewRun, RunId, RunStatus, RunTotals, Store};
 use vault::{ClientCredential, ClientCredentialsConfig, ClientCredentialsProvider};
@@ -23,8 +23,8 @@ use vault::{ClientCredential, ClientCredentialsConfig, ClientCredentialsProvider
 use crate::config::{ApplyConfig, ConnectionConfig, EngineConfig};
 use crate::executor::{ApplyContext, ApplyReport, apply_plan};
 use crate::gate::{GateDecision, gate};
-use crate::inputs::{Inputs, load_inputs};
-use crate::observe::{ObserveKind, observe};
+use crate::inputs::{Inputs, load_policy, read_hr};
+use crate::observe::{ObserveKind, load_cached, observe, refresh};
 use crate::progress::Progress;
 
 /// What started a run.
@@ -153,8 +153,10 @@ pub fn connect_with(
 /// A plan and everything it was computed from.
 #[derive(Debug)]
 pub struct Prepared {
-    /// The policy and HR snapshot.
+    /// The policy and the HR snapshot's diagnostics (its workers are consumed into `desired`).
     pub inputs: Inputs,
+    /// How many valid workers the HR export had.
+    pub hr_workers: usize,
     /// What should be.
     pub desired: DesiredState,
     /// What is.
@@ -175,21 +177,27 @@ pub async fn prepare(
     now: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> anyhow::Result<Prepared> {
-    let inputs = load_inputs(policy_path, hr_path)?;
+    // The order keeps memory low at 100,000 workers (the cached tenant is parsed before the HR export is read,
+    // and the HR workers are consumed while the desired state is built) and writes nothing before the inputs
+    // are known to be good: a rejected HR file leaves the store as it was.
+    let policy = load_policy(policy_path)?;
     let full_reconcile = chrono::Duration::hours(i64::from(ctx.apply.full_reconcile_hours));
-    let (observed, observe_kind) =
-        observe(&ctx.graph, &ctx.store, &ctx.tenant_key, now, full_reconcile, progress).await?;
+    let cached = load_cached(&ctx.store, &ctx.tenant_key, now, full_reconcile).await?;
+    let hr = read_hr(hr_path, &policy)?;
+    let (observed, observe_kind) = refresh(&ctx.graph, &ctx.store, &ctx.tenant_key, cached, now, progress).await?;
     let planning_started = cpu_time::ThreadTime::now();
     // Name candidates are rendered only for workers without an account carrying their employee ID: the only
     // ones the planner may create an account for (or adopt one by secondary key).
     let known: HashSet<&str> =
         observed.users.values().chain(observed.deleted_users.values()).filter_map(|user| user.employee_id()).collect();
     let needs_names = |worker: &model::WorkerId| !known.contains(worker.as_str());
-    let desired = policy::desired_state_with_names_for(&inputs.hr, &inputs.policy, now, &needs_names);
+    let hr_workers = hr.workers.len();
+    let desired = policy::desired_state_from_workers(hr.workers, &policy, now, &needs_names);
     let plan = planner::plan(&desired, &observed, now);
     let planning_cpu = planning_started.elapsed();
     tracing::info!(steps = plan.steps.len(), planning_cpu_ms = planning_cpu.as_millis() as u64, "Planned.");
-    Ok(Prepared { inputs, desired, observed, observe_kind, plan, planning_cpu })
+    let inputs = Inputs { policy, hr: HrSnapshot { workers: Vec::new(), diagnostics: hr.diagnostics } };
+    Ok(Prepared { inputs, hr_workers, desired, observed, observe_kind, plan, planning_cpu })
 }
 
 /// How a run should go.

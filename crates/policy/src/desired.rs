@@ -60,6 +60,27 @@ pub fn desired_state_with_names_for(
     now: DateTime<Utc>,
     needs_names: &dyn Fn(&WorkerId) -> bool,
 ) -> DesiredState {
+    compute(hr.workers.iter().collect(), policy, now, needs_names)
+}
+
+/// Like [`desired_state_with_names_for`], but consumes the workers, freeing each one as soon as its account is
+/// computed: at 100,000 workers the snapshot and the desired state are then never both whole in memory.
+#[must_use]
+pub fn desired_state_from_workers(
+    workers: Vec<Worker>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    needs_names: &dyn Fn(&WorkerId) -> bool,
+) -> DesiredState {
+    compute(workers, policy, now, needs_names)
+}
+
+fn compute<W: std::borrow::Borrow<Worker>>(
+    mut workers: Vec<W>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    needs_names: &dyn Fn(&WorkerId) -> bool,
+) -> DesiredState {
     let env = environment();
     let mut state = DesiredState {
         managed_attributes: policy.attributes.iter().map(|(attribute, _)| *attribute).collect(),
@@ -92,9 +113,9 @@ pub fn desired_state_with_names_for(
             insert_group(&mut state.groups, rule, nickname.trim(), display_name.trim());
         }
     }
-    let mut workers: Vec<&Worker> = hr.workers.iter().collect();
-    workers.sort_by(|a, b| a.employee_id.cmp(&b.employee_id));
+    workers.sort_by(|a, b| a.borrow().employee_id.cmp(&b.borrow().employee_id));
     for worker in workers {
+        let worker: &Worker = worker.borrow();
         let mut source = worker.origin.clone();
         source.record = Some(worker.employee_id.to_string());
         let tz = match worker.time_zone.as_deref() {

@@ -11,7 +11,7 @@ mod policy;
 mod problems;
 mod templates;
 
-pub use desired::{desired_state, desired_state_with_names_for};
+pub use desired::{desired_state, desired_state_from_workers, desired_state_with_names_for};
 pub use naming::clean_local_part;
 pub use policy::{Policy, parse_policy};
 pub use problems::PolicyProblem;
