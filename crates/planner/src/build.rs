@@ -5,6 +5,7 @@
 //! enable/disable → managers → membership adds (≤20 per step) → licences → leaver sequences (disable → reset
 //! password → revoke sessions) → removals (memberships, leaver licences) → deletes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::{
@@ -58,10 +59,12 @@ struct Subject<'a> {
     how: Option<MatchKind>,
     restored_from: Option<&'a DirectoryUser>,
     base: Option<StepId>,
-    attributes: BTreeMap<UserAttribute, String>,
+    /// The account's attributes as they will be after this plan's earlier steps; borrowed from the observed
+    /// user until a step changes them (a copy of every account's attributes is most of a no-op plan's memory).
+    attributes: Cow<'a, BTreeMap<UserAttribute, String>>,
     enabled: bool,
     manager: Option<ObjectId>,
-    licenses: BTreeSet<String>,
+    licenses: Cow<'a, BTreeSet<String>>,
     update: Option<StepId>,
     update_sets_usage_location: bool,
     revoke: Option<StepId>,
@@ -132,6 +135,22 @@ fn keep_org_data_whole(changes: &mut Vec<AttributeChange>, current: &BTreeMap<Us
     let value = current.get(&companion).cloned();
     changes.push(AttributeChange { attribute: companion, from: value.clone(), to: value });
     changes.sort_by_key(|change| UserAttribute::ALL.iter().position(|attribute| *attribute == change.attribute));
+}
+
+/// The value a worker should have for a managed `attribute` (`employeeId` is the worker ID; empty is absent),
+/// borrowed: comparing 100,000 accounts must not copy their attributes.
+fn wanted_value<'a>(
+    desired: &DesiredState,
+    account: &'a DesiredAccount,
+    attribute: UserAttribute,
+) -> Option<Cow<'a, str>> {
+    if attribute == UserAttribute::EmployeeId {
+        return Some(Cow::Borrowed(account.worker_id.as_str()));
+    }
+    if !desired.managed_attributes.contains(&attribute) {
+        return None;
+    }
+    account.attributes.get(&attribute).filter(|value| !value.is_empty()).map(|value| Cow::Borrowed(value.as_str()))
 }
 
 /// The managed attribute values a worker should have (`employeeId` always managed; empty values are absent).
@@ -208,10 +227,10 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                     how: None,
                     restored_from: None,
                     base: None,
-                    attributes,
+                    attributes: Cow::Owned(attributes),
                     enabled,
                     manager: None,
-                    licenses: BTreeSet::new(),
+                    licenses: Cow::Owned(BTreeSet::new()),
                     update: None,
                     update_sets_usage_location: false,
                     revoke: None,
@@ -229,10 +248,10 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             how,
             restored_from: restored,
             base: None,
-            attributes: user.attributes.clone(),
+            attributes: Cow::Borrowed(&user.attributes),
             enabled: user.account_enabled,
             manager: user.manager.clone(),
-            licenses: user.licenses.clone(),
+            licenses: Cow::Borrowed(&user.licenses),
             update: None,
             update_sets_usage_location: false,
             revoke: None,
@@ -339,18 +358,17 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             continue;
         }
         let account = subject.account;
-        let wanted = wanted_attributes(desired, account);
         let mut changes = Vec::new();
         for attribute in UserAttribute::ALL {
             if !is_managed(desired, attribute) {
                 continue;
             }
-            let to = wanted.get(&attribute);
+            let to = wanted_value(desired, account, attribute);
             let from = subject.attributes.get(&attribute);
-            if to == from || (to.is_none() && attribute == UserAttribute::DisplayName) {
+            if to.as_deref() == from.map(String::as_str) || (to.is_none() && attribute == UserAttribute::DisplayName) {
                 continue;
             }
-            changes.push(AttributeChange { attribute, from: from.cloned(), to: to.cloned() });
+            changes.push(AttributeChange { attribute, from: from.cloned(), to: to.map(Cow::into_owned) });
         }
         keep_org_data_whole(&mut changes, &subject.attributes);
         if !changes.is_empty() {
@@ -364,8 +382,8 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                 changes.iter().any(|change| change.attribute == UserAttribute::UsageLocation);
             for change in &changes {
                 match &change.to {
-                    Some(value) => subject.attributes.insert(change.attribute, value.clone()),
-                    None => subject.attributes.remove(&change.attribute),
+                    Some(value) => subject.attributes.to_mut().insert(change.attribute, value.clone()),
+                    None => subject.attributes.to_mut().remove(&change.attribute),
                 };
             }
             subject.update = Some(steps.push(

@@ -95,6 +95,8 @@ pub async fn apply_plan(
     ctx.progress.begin("apply", plan.steps.len() as u64);
     ctx.progress.advance(report.resumed_done as u64);
     let mut in_flight: JoinSet<Vec<(usize, StepResult)>> = JoinSet::new();
+    // Which steps each batch task carries, so that a task that dies (a bug) fails its steps instead of losing them.
+    let mut carried: HashMap<tokio::task::Id, Vec<usize>> = HashMap::new();
     loop {
         schedule.release_due(Instant::now());
         while in_flight.len() < ctx.max_concurrency.max(1) && !schedule.ready.is_empty() {
@@ -109,7 +111,9 @@ pub async fn apply_plan(
             let client = ctx.graph.clone();
             let graph_base = ctx.graph_base.to_string();
             let steps = Arc::new(prepared);
-            in_flight.spawn(async move { run_batch(&client, &graph_base, &steps).await });
+            let indices = steps.iter().map(|(index, _)| *index).collect();
+            let task = in_flight.spawn(async move { run_batch(&client, &graph_base, &steps).await });
+            carried.insert(task.id(), indices);
         }
         if in_flight.is_empty() {
             match schedule.later.iter().map(|(at, _)| *at).min() {
@@ -121,8 +125,18 @@ pub async fn apply_plan(
                 None => break,
             }
         }
-        let Some(joined) = in_flight.join_next().await else { continue };
-        let results = joined.unwrap_or_default();
+        let Some(joined) = in_flight.join_next_with_id().await else { continue };
+        let results = match joined {
+            Ok((id, results)) => {
+                carried.remove(&id);
+                results
+            }
+            Err(error) => {
+                let error_text = format!("internal error while sending the batch: {error}");
+                let failed = StepResult::Failed { error: error_text, request_id: None };
+                carried.remove(&error.id()).unwrap_or_default().into_iter().map(|index| (index, failed.clone())).collect()
+            }
+        };
         let mut records = Vec::with_capacity(results.len());
         for (index, result) in results {
             let step = &plan.steps[index];
