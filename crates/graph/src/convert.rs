@@ -7,8 +7,6 @@
 //! kept as Graph writes them. `manager@delta` entries are applied in order (a removed link clears the manager
 //! it names, an added one sets it); an expanded `manager` object (from `$expand=manager`) sets it directly.
 
-use std::collections::BTreeMap;
-
 use model::{DirectoryGroup, DirectoryUser, GroupKind, ObjectId, ObservedState, SubscribedSku, UserAttribute};
 use serde_json::{Map, Value};
 
@@ -53,7 +51,7 @@ fn empty_user(id: ObjectId) -> DirectoryUser {
         mail_nickname: None,
         proxy_addresses: Vec::new(),
         account_enabled: false,
-        attributes: BTreeMap::new(),
+        attributes: model::AttributeMap::new(),
         manager: None,
         licenses: Default::default(),
     }

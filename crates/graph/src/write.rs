@@ -6,8 +6,6 @@
 //! `businessPhones` is a one-entry array (empty to clear), `employeeOrgData/*` are nested under
 //! `employeeOrgData`, and an attribute changed to `None` is written as `null`.
 
-use std::collections::BTreeMap;
-
 use model::{Action, AttributeChange, GroupKind, GroupRef, ObjectId, Secret, UserAttribute, UserRef};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -143,7 +141,7 @@ fn create_user_body(
     mail_nickname: &str,
     mail: Option<&str>,
     account_enabled: bool,
-    attributes: &BTreeMap<UserAttribute, String>,
+    attributes: &model::AttributeMap,
     password: &Secret,
 ) -> Value {
     let mut body = Map::new();
@@ -233,7 +231,7 @@ mod tests {
 
     #[test]
     fn create_user_nests_org_data_and_phones_and_hides_the_password_in_debug() {
-        let attributes = BTreeMap::from([
+        let attributes = model::AttributeMap::from([
             (UserAttribute::DisplayName, "Ann Lee".to_string()),
             (UserAttribute::EmployeeId, "2001".to_string()),
             (UserAttribute::BusinessPhone, "+49 1".to_string()),

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 use graph::{GraphRequest, Method, request_for};
 use model::{Action, GroupRef, ObjectId, UserAttribute, UserRef, WorkerId};
@@ -33,7 +31,7 @@ fn create(number: u32) -> GraphRequest {
         mail_nickname: format!("batch.user{number}"),
         mail: None,
         account_enabled: true,
-        attributes: BTreeMap::from([
+        attributes: model::AttributeMap::from([
             (UserAttribute::DisplayName, format!("Batch User {number}")),
             (UserAttribute::EmployeeId, format!("{}", 5000 + number)),
         ]),

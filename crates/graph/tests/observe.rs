@@ -90,7 +90,7 @@ async fn incremental_observation_follows_writes_and_matches_a_full_read() {
         mail_nickname: "nina.neu".into(),
         mail: Some("nina.neu@contoso.com".into()),
         account_enabled: true,
-        attributes: BTreeMap::from([
+        attributes: model::AttributeMap::from([
             (UserAttribute::DisplayName, "Nina Neu".to_string()),
             (UserAttribute::EmployeeId, "2001".to_string()),
             (UserAttribute::Department, "Sales".to_string()),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, WorkerId};
+use crate::{AttributeMap, Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, WorkerId};
 
 /// Where a worker is in their lifecycle on the planning day, as the policy derives it from status and dates in the
 /// worker's time zone.
@@ -111,7 +111,7 @@ pub struct DesiredAccount {
     /// Naming candidates for a new account, in order of preference (counters already expanded).
     pub name_candidates: Vec<NameCandidate>,
     /// Desired values of the managed attributes; a managed attribute missing here should be empty.
-    pub attributes: BTreeMap<UserAttribute, String>,
+    pub attributes: AttributeMap,
     /// The manager's employee ID.
     pub manager: Option<WorkerId>,
     /// Groups (by `mailNickname`) the worker should be a member of → the rule that puts them there.

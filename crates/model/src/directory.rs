@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::AttributeMap;
+
 /// An Entra object ID (a GUID), kept as Graph writes it (lower-case).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -159,7 +161,7 @@ pub struct DirectoryUser {
     /// `accountEnabled`.
     pub account_enabled: bool,
     /// The managed attributes that have a value (a missing key means the property is null/empty).
-    pub attributes: BTreeMap<UserAttribute, String>,
+    pub attributes: AttributeMap,
     /// The manager's object ID, when the user has one.
     pub manager: Option<ObjectId>,
     /// The SKU IDs of the licences assigned directly to the user.

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod attribute_map;
 mod cloud;
 mod country;
 mod desired;
@@ -17,6 +18,7 @@ mod token;
 mod worker;
 mod worker_id;
 
+pub use attribute_map::AttributeMap;
 pub use cloud::{NationalCloud, UnknownCloud};
 pub use desired::{
     DesiredAccount, DesiredGroup, DesiredState, LifecycleStage, Limit, ManagedScope, MatchingOptions, NameCandidate,

@@ -5,12 +5,11 @@
 //! HR or policy key (`UserRef::Planned`, `GroupRef::Planned`); the executor resolves those to object IDs as the
 //! creating steps finish. Plans are serialized on purpose: the store journals them for crash-safe resumption.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Diagnostic, GroupKind, ObjectId, UserAttribute, WorkerId};
+use crate::{AttributeMap, Diagnostic, GroupKind, ObjectId, UserAttribute, WorkerId};
 
 /// A step's position in its plan (0-based); dependencies always point to lower IDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -68,7 +67,7 @@ pub enum Action {
         /// Whether the account is enabled from the start.
         account_enabled: bool,
         /// The managed attributes (including `displayName` and `employeeId`).
-        attributes: BTreeMap<UserAttribute, String>,
+        attributes: AttributeMap,
     },
     /// `POST /directory/deletedItems/{id}/restore`: revive a soft-deleted account (a rehire).
     RestoreUser {

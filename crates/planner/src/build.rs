@@ -9,9 +9,9 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::{
-    Action, AttributeChange, DesiredAccount, DesiredState, Diagnostic, DirectoryGroup, DirectoryUser, GroupKind,
-    GroupRef, LifecycleStage, ObjectId, ObservedState, Plan, SourceLocation, Step, StepId, UserAttribute, UserRef,
-    WorkerId,
+    Action, AttributeChange, AttributeMap, DesiredAccount, DesiredState, Diagnostic, DirectoryGroup, DirectoryUser,
+    GroupKind, GroupRef, LifecycleStage, ObjectId, ObservedState, Plan, SourceLocation, Step, StepId, UserAttribute,
+    UserRef, WorkerId,
 };
 
 use crate::matching::{Disposition, MatchKind, match_workers};
@@ -61,7 +61,7 @@ struct Subject<'a> {
     base: Option<StepId>,
     /// The account's attributes as they will be after this plan's earlier steps; borrowed from the observed
     /// user until a step changes them (a copy of every account's attributes is most of a no-op plan's memory).
-    attributes: Cow<'a, BTreeMap<UserAttribute, String>>,
+    attributes: Cow<'a, AttributeMap>,
     enabled: bool,
     manager: Option<ObjectId>,
     licenses: Cow<'a, BTreeSet<String>>,
@@ -123,7 +123,7 @@ fn join_ids(ids: &[&WorkerId]) -> String {
 /// Graph writes `employeeOrgData` as a whole: a member left out of a PATCH is reset to null. So when one of
 /// `costCenter` and `division` changes, the other goes along with its current value (a change to itself, which
 /// the plan rendering does not show).
-fn keep_org_data_whole(changes: &mut Vec<AttributeChange>, current: &BTreeMap<UserAttribute, String>) {
+fn keep_org_data_whole(changes: &mut Vec<AttributeChange>, current: &AttributeMap) {
     let pair = [UserAttribute::CostCenter, UserAttribute::Division];
     let changed: Vec<UserAttribute> =
         changes.iter().map(|change| change.attribute).filter(|attribute| pair.contains(attribute)).collect();
@@ -154,8 +154,8 @@ fn wanted_value<'a>(
 }
 
 /// The managed attribute values a worker should have (`employeeId` always managed; empty values are absent).
-fn wanted_attributes(desired: &DesiredState, account: &DesiredAccount) -> BTreeMap<UserAttribute, String> {
-    let mut wanted = BTreeMap::new();
+fn wanted_attributes(desired: &DesiredState, account: &DesiredAccount) -> AttributeMap {
+    let mut wanted = AttributeMap::new();
     for attribute in UserAttribute::ALL {
         if attribute == UserAttribute::EmployeeId {
             wanted.insert(attribute, account.worker_id.to_string());
@@ -198,7 +198,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             Disposition::Restore { user } => (*user, None, Some(*user)),
             Disposition::Create { name } => {
                 let mut attributes = wanted_attributes(desired, account);
-                attributes.entry(UserAttribute::DisplayName).or_insert_with(|| name.mail_nickname.clone());
+                attributes.get_or_insert_with(UserAttribute::DisplayName, || name.mail_nickname.clone());
                 let enabled = account.stage.account_enabled();
                 let reason = match &account.stage {
                     LifecycleStage::PreHire { start_date } => format!("new hire starting {start_date}"),
@@ -694,7 +694,7 @@ mod tests {
 
     #[test]
     fn a_cost_centre_change_carries_the_unchanged_division_and_vice_versa() {
-        let current = BTreeMap::from([
+        let current = AttributeMap::from([
             (UserAttribute::CostCenter, "CC-1".to_string()),
             (UserAttribute::Division, "North".to_string()),
         ]);

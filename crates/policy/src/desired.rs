@@ -244,7 +244,7 @@ fn account(
     };
     let stage = lifecycle::stage(worker, today, &policy.lifecycle, keep_account);
 
-    let mut attributes = BTreeMap::new();
+    let mut attributes = model::AttributeMap::new();
     for (attribute, key, template, variable) in &compiled.attributes {
         let looked_up = variable.as_deref().and_then(|path| plain_value(&context, path));
         let rendered = match looked_up {

@@ -134,7 +134,12 @@ pub async fn apply_plan(
             Err(error) => {
                 let error_text = format!("internal error while sending the batch: {error}");
                 let failed = StepResult::Failed { error: error_text, request_id: None };
-                carried.remove(&error.id()).unwrap_or_default().into_iter().map(|index| (index, failed.clone())).collect()
+                carried
+                    .remove(&error.id())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|index| (index, failed.clone()))
+                    .collect()
             }
         };
         let mut records = Vec::with_capacity(results.len());
@@ -432,8 +437,8 @@ async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job
                 Settled::Send(remaining) => action = remaining,
             }
         }
-        let password = matches!(action, Action::CreateUser { .. } | Action::ResetPassword { .. })
-            .then(graph::generate_password);
+        let password =
+            matches!(action, Action::CreateUser { .. } | Action::ResetPassword { .. }).then(graph::generate_password);
         let request = graph::request_for(
             &action,
             &|user: &UserRef| job.users.get(user).cloned(),

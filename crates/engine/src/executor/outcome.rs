@@ -106,7 +106,10 @@ pub(crate) async fn find_created_user(
 
 /// Settles a group create whose outcome is unknown (a conflict answer on its `mailNickname`-derived address, or
 /// a crash while it was running): the group with that `mailNickname` is adopted when exactly one exists.
-pub(crate) async fn find_created_group(client: &graph::Client, mail_nickname: &str) -> Result<Option<ObjectId>, String> {
+pub(crate) async fn find_created_group(
+    client: &graph::Client,
+    mail_nickname: &str,
+) -> Result<Option<ObjectId>, String> {
     let literal = mail_nickname.replace('\'', "''");
     let request = GraphRequest {
         method: graph::Method::GET,
@@ -123,7 +126,9 @@ pub(crate) async fn find_created_group(client: &graph::Client, mail_nickname: &s
     match found.as_slice() {
         [] => Ok(None),
         [id] => Ok(Some(ObjectId((*id).to_string()))),
-        _ => Err(format!("{} groups have the mailNickname {mail_nickname}; resolve the duplicate by hand", found.len())),
+        _ => {
+            Err(format!("{} groups have the mailNickname {mail_nickname}; resolve the duplicate by hand", found.len()))
+        }
     }
 }
 
@@ -137,8 +142,11 @@ pub(crate) async fn restored_already(client: &graph::Client, user: &ObjectId) ->
 /// The SKU IDs assigned to `user` now, for repeating an interrupted licence change without asking Graph to add
 /// what is there or remove what is gone (it refuses the latter).
 pub(crate) async fn assigned_licenses(client: &graph::Client, user: &ObjectId) -> Result<Vec<String>, String> {
-    let request =
-        GraphRequest { method: graph::Method::GET, path: format!("/users/{user}?$select=assignedLicenses"), body: None };
+    let request = GraphRequest {
+        method: graph::Method::GET,
+        path: format!("/users/{user}?$select=assignedLicenses"),
+        body: None,
+    };
     let response = client.send(request).await.map_err(|error| error.to_string())?;
     if !(200..300).contains(&response.status) {
         let (code, message) = graph_error(&response);

@@ -189,7 +189,7 @@ fn worker(id: &str, words: &[String]) -> DesiredAccount {
         origin: SourceLocation { file: "hr.csv".into(), line: None, record: Some(id.to_string()) },
         stage: LifecycleStage::Active,
         name_candidates: Vec::new(),
-        attributes: BTreeMap::new(),
+        attributes: model::AttributeMap::new(),
         manager: None,
         groups: BTreeMap::new(),
         licenses: BTreeMap::new(),
@@ -248,7 +248,7 @@ fn user(id: &str, words: &[String]) -> DirectoryUser {
         mail_nickname: None,
         proxy_addresses: Vec::new(),
         account_enabled: true,
-        attributes: BTreeMap::new(),
+        attributes: model::AttributeMap::new(),
         manager: None,
         licenses: BTreeSet::new(),
     };
