@@ -40,6 +40,14 @@ pub enum Command {
     Sandbox(sandbox_command::SandboxArgs),
 }
 
+impl Command {
+    /// Whether the command serves HTTP connections (the sandbox, alone or in the demo) and so wants every core.
+    #[must_use]
+    pub fn serves_connections(&self) -> bool {
+        matches!(self, Self::Demo(_) | Self::Sandbox(_))
+    }
+}
+
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -11,11 +11,24 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let arguments = cli::Cli::parse();
     init_tracing();
-    match cli::run(arguments).await {
+    // The engine's commands wait on the network and plan on one thread: one runtime thread keeps their memory
+    // in one allocator heap. The sandbox (alone or inside the demo) serves many connections on all cores.
+    let mut runtime = if arguments.command.serves_connections() {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match runtime.enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(arguments)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", render_error(&error));
