@@ -1,6 +1,7 @@
 //! Dependency boundaries, checked with `cargo tree` (rust-analyzer's trick):
 //! - the sandbox depends on no workspace crate, and no client crate (`graph`, `exchange`) depends on it, so a
 //!   misreading of Microsoft's protocol cannot hide on both sides;
+//! - the web server (`server`) uses the sandbox in its tests only, so a rehearsal cannot leak into production;
 //! - the pure crates (`model`, `policy`, `planner`, `scim`) pull in no I/O runtime and cannot read the clock
 //!   (chrono's `clock` feature, which brings `iana-time-zone`, stays out of their tree: time is an input).
 
@@ -10,6 +11,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 
 const CLIENT_CRATES: &[&str] = &["graph", "exchange", "vault"];
+const SANDBOX_IN_TESTS_ONLY: &[&str] = &["server"];
 const PURE_CRATES: &[&str] = &["model", "policy", "planner", "scim"];
 const IO_RUNTIMES: &[&str] = &["tokio", "sqlx", "reqwest", "hyper", "axum", "iana-time-zone"];
 
@@ -62,6 +64,13 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<()> {
             && dependencies.iter().skip(1).any(|name| name == "sandbox")
         {
             violations.push(format!("`{client}` depends on the sandbox; clients and sandbox must share no code"));
+        }
+    }
+    for surface in SANDBOX_IN_TESTS_ONLY {
+        if let Some(dependencies) = normal_dependencies(root, surface)?
+            && dependencies.iter().skip(1).any(|name| name == "sandbox")
+        {
+            violations.push(format!("`{surface}` depends on the sandbox outside its tests"));
         }
     }
     for pure in PURE_CRATES {

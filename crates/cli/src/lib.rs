@@ -1,12 +1,15 @@
 //! Tenure's command line: the argument structure and one module per command. `main.rs` only parses, sets up
 //! logging and calls [`run`].
 
+pub mod connection_command;
 pub mod demo;
 pub mod engine_commands;
 pub mod progress_bar;
 pub mod report;
 pub mod sandbox_command;
 pub mod sandbox_summary;
+pub mod serve_command;
+pub mod vault_command;
 
 use clap::{Parser, Subcommand};
 
@@ -36,15 +39,23 @@ pub enum Command {
     Runs(engine_commands::RunsArgs),
     /// Show the audit log: every change with before/after, reason and policy revision.
     Audit(engine_commands::AuditArgs),
+    /// Manage connections to Microsoft tenants: add, list, show, link, relink, test, certificate, remove.
+    Connection(connection_command::ConnectionArgs),
+    /// Serve the web UI (admin sign-in, connections) and the OAuth callback.
+    Serve(serve_command::ServeArgs),
+    /// Manage the admin accounts of the web UI: add-user, set-password, list-users, remove-user.
+    Admin(serve_command::AdminArgs),
     /// Run the sandbox: a local emulation of the Microsoft identity platform and Microsoft Graph.
     Sandbox(sandbox_command::SandboxArgs),
+    /// Manage the vault's master key: create a key file, or rotate the key and re-seal every stored secret.
+    Vault(vault_command::VaultArgs),
 }
 
 impl Command {
     /// Whether the command serves HTTP connections (the sandbox, alone or in the demo) and so wants every core.
     #[must_use]
     pub fn serves_connections(&self) -> bool {
-        matches!(self, Self::Demo(_) | Self::Sandbox(_))
+        matches!(self, Self::Demo(_) | Self::Sandbox(_) | Self::Serve(_))
     }
 }
 
@@ -59,5 +70,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Runs(arguments) => engine_commands::runs(arguments).await,
         Command::Audit(arguments) => engine_commands::audit(arguments).await,
         Command::Sandbox(arguments) => sandbox_command::run(arguments).await,
+        Command::Serve(arguments) => serve_command::serve(arguments).await,
+        Command::Admin(arguments) => serve_command::admin(arguments).await,
+        Command::Vault(arguments) => vault_command::run(arguments).await,
+        Command::Connection(arguments) => connection_command::run(arguments).await,
     }
 }

@@ -36,6 +36,19 @@ pub fn render_run(report: &RunReport) -> String {
         }
         let _ = writeln!(res, "{verdict}");
     }
+    if !report.missing_permissions.is_empty() {
+        for missing in &report.missing_permissions {
+            let _ = writeln!(res, "{missing}");
+        }
+        let _ = writeln!(
+            res,
+            "The run was stopped before its first step: grant the missing permission(s) to the connection (and \
+             consent again), then run `tenure connection test`."
+        );
+        let _ = write!(res, "Run {}: blocked: the connection lacks a permission.", report.run);
+        res.push('\n');
+        return res;
+    }
     let _ = write!(res, "Run {}: {}", report.run, status_text(report.status));
     if let Some(apply) = &report.apply {
         let _ = write!(res, " — {} step(s) done, {} failed", apply.done, apply.failed.len());

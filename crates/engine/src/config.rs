@@ -2,7 +2,10 @@
 //!
 //! Plain serde structs with `deny_unknown_fields`; relative paths are resolved against the config file's folder.
 //! Secrets are not written in the file: the client secret comes from `client_secret_file` or the environment
-//! variable `TENURE_CLIENT_SECRET`, the certificate's private key from `private_key_file`.
+//! variable `TENURE_CLIENT_SECRET`, the certificate's private key from `private_key_file`, the vault's master key
+//! from `vault.master_key_file` or `TENURE_MASTER_KEY`. Connections made in the web UI or with
+//! `tenure connection add` live in the store (their secrets sealed by the vault); `[connections]` names the ones
+//! a run uses. The inline `[connection]` table is the older way to name one customer-owned app.
 
 use std::path::{Path, PathBuf};
 
@@ -19,8 +22,23 @@ pub struct EngineConfig {
     pub hr: HrConfig,
     /// The policy file (TOML): mapping, naming, lifecycle, rules, scope and limits.
     pub policy: PathBuf,
-    /// The tenant connection (a customer-owned app registration, client-credentials flow).
-    pub connection: ConnectionConfig,
+    /// A customer-owned app registration given inline (client-credentials flow), instead of a stored
+    /// connection named in `[connections]`.
+    pub connection: Option<ConnectionConfig>,
+    /// The stored connections a run uses.
+    #[serde(default)]
+    pub connections: ConnectionsConfig,
+    /// Where the vault's master key is.
+    #[serde(default)]
+    pub vault: VaultConfig,
+    /// The web UI and the OAuth callback (`tenure serve`).
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Tenure's own multi-tenant app registration, for "Service provider application" connections and delegated
+    /// Exchange connections.
+    pub provider_app: Option<ProviderAppConfig>,
+    /// Rehearsals: address every Microsoft host under a sandbox (`tenure sandbox`).
+    pub sandbox: Option<SandboxConfig>,
     /// Apply settings.
     #[serde(default)]
     pub apply: ApplyConfig,
@@ -66,6 +84,76 @@ pub struct ConnectionConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+/// The stored connections (created with `tenure connection add` or in the web UI) a run uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// The Entra ID connection (Service provider application or Customer owned application), by name.
+    pub graph: Option<String>,
+    /// The Exchange Online connection, by name.
+    pub exchange: Option<String>,
+}
+
+/// The vault's master key (32 bytes, base64, one key per line; the first line encrypts). Never in the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// The key file (mode 0600). Without it the key comes from `TENURE_MASTER_KEY` or `TENURE_MASTER_KEY_FILE`.
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// `tenure serve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The address to listen on.
+    pub bind: String,
+    /// The address admins' browsers use, without a trailing slash; the OAuth redirect URI is
+    /// `{public_url}/oauth/callback` and must be registered on the provider app. Default: `http://{bind}`.
+    pub public_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".to_string(), public_url: None }
+    }
+}
+
+impl ServerConfig {
+    /// The public base URL without a trailing slash.
+    #[must_use]
+    pub fn public_base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+/// Tenure's multi-tenant app registration (the operator registers it once).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderAppConfig {
+    /// Its application (client) ID.
+    pub client_id: String,
+    /// A file holding its client secret (else `TENURE_PROVIDER_CLIENT_SECRET`).
+    pub client_secret_file: Option<PathBuf>,
+    /// Its certificate (PEM), for certificate credentials.
+    pub certificate_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    pub private_key_file: Option<PathBuf>,
+}
+
+/// A sandbox standing in for every Microsoft host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Its base URL (`https://127.0.0.1:8443`); each cloud's hosts are path prefixes under it.
+    pub url: String,
+    /// Its CA certificate (PEM).
+    pub ca_file: Option<PathBuf>,
+}
+
 /// How to apply.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -101,15 +189,31 @@ impl EngineConfig {
         };
         resolve(&mut config.hr.file);
         resolve(&mut config.policy);
-        for file in [
-            &mut config.connection.client_secret_file,
-            &mut config.connection.certificate_file,
-            &mut config.connection.private_key_file,
-            &mut config.connection.ca_file,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        let mut files: Vec<&mut PathBuf> = Vec::new();
+        if let Some(connection) = &mut config.connection {
+            files.extend(
+                [
+                    &mut connection.client_secret_file,
+                    &mut connection.certificate_file,
+                    &mut connection.private_key_file,
+                    &mut connection.ca_file,
+                ]
+                .into_iter()
+                .flatten(),
+            );
+        }
+        if let Some(app) = &mut config.provider_app {
+            files.extend(
+                [&mut app.client_secret_file, &mut app.certificate_file, &mut app.private_key_file]
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+        if let Some(sandbox) = &mut config.sandbox {
+            files.extend(sandbox.ca_file.as_mut());
+        }
+        files.extend(config.vault.master_key_file.as_mut());
+        for file in files {
             resolve(file);
         }
         if let Some(rest) = config.store.url.strip_prefix("sqlite://") {

@@ -6,10 +6,12 @@
 //! any point resumes without duplicates.
 
 pub mod config;
+pub mod connections;
 pub mod executor;
 pub mod gate;
 pub mod inputs;
 pub mod observe;
+pub mod permission_gate;
 pub mod progress;
 pub mod run;
 
@@ -19,6 +21,6 @@ pub use gate::{GateDecision, gate};
 pub use inputs::{Inputs, load_inputs};
 pub use progress::{Progress, SilentProgress};
 pub use run::{
-    Context, Prepared, RunReport, RunTrigger, SyncOptions, connect, connect_with, endpoints, prepare,
+    Context, Prepared, RunReport, RunTrigger, SyncOptions, connect, connect_stored, connect_with, endpoints, prepare,
     resume_unfinished, sync,
 };

@@ -63,6 +63,8 @@ pub struct Context {
     pub tenant_key: String,
     /// Apply settings.
     pub apply: ApplyConfig,
+    /// The connection's token provider (the Graph client holds it too); the permission gate reads its grants.
+    pub tokens: Arc<dyn model::AccessTokenProvider>,
 }
 
 /// The base URLs of the login and Graph hosts for `connection` (the sandbox addresses hosts as path prefixes).
@@ -107,9 +109,19 @@ fn credential(connection: &ConnectionConfig) -> anyhow::Result<ClientCredential>
     }
 }
 
-/// Opens the store and builds the token provider and Graph client for `config`.
+/// Opens the store and builds the token provider and Graph client for `config`: the stored connection named in
+/// `[connections] graph`, else the inline `[connection]`.
 pub async fn connect(config: &EngineConfig) -> anyhow::Result<Context> {
-    let connection = &config.connection;
+    if let Some(name) = &config.connections.graph {
+        let store =
+            Store::open(&config.store.url).await.with_context(|| format!("opening the store {}", config.store.url))?;
+        let service = crate::connections::connection_service(config, store.clone())?;
+        return connect_stored(store, &service, name, config.apply.clone()).await;
+    }
+    let connection = config.connection.as_ref().context(
+        "no tenant connection: name a stored connection with [connections] graph = \"…\" in tenure.toml (see \
+         `tenure connection list`), or describe an app registration in a [connection] table",
+    )?;
     let ca_pem = match &connection.ca_file {
         Some(file) => Some(std::fs::read(file).with_context(|| format!("reading CA file {}", file.display()))?),
         None => None,
@@ -137,17 +149,56 @@ pub fn connect_with(
         resource: format!("https://{}", connection.cloud.graph_host()),
         extra_root_certificate_pem: ca_pem.clone(),
     })?;
-    let graph = graph::Client::new(
+    let tokens: Arc<dyn model::AccessTokenProvider> = Arc::new(tokens);
+    let graph = graph_client(&graph_base, ca_pem, &apply, Arc::clone(&tokens))?;
+    Ok(Context { store, graph, graph_base, tenant_key: connection.tenant_id.clone(), apply, tokens })
+}
+
+/// Builds a context on the stored Entra ID connection `name`. A connection that is not connected (never linked,
+/// waiting for approval, needing a re-link) is refused here, before any work.
+pub async fn connect_stored(
+    store: Store,
+    service: &crate::connections::ConnectionService,
+    name: &str,
+    apply: ApplyConfig,
+) -> anyhow::Result<Context> {
+    let view = service.get_by_name(name).await?;
+    let connection = &view.connection;
+    if connection.kind == store::ConnectionKind::Exchange {
+        anyhow::bail!(
+            "connection \"{name}\" is an Exchange Online connection; [connections] graph needs an Entra ID connection"
+        );
+    }
+    if connection.status != store::ConnectionStatus::Connected {
+        let reason = connection.status_reason.as_deref().map(|reason| format!(": {reason}")).unwrap_or_default();
+        anyhow::bail!(
+            "connection \"{name}\" is not ready ({}){reason}; nothing was done",
+            view.status_label().to_lowercase()
+        );
+    }
+    let tokens = service.token_provider(connection.id).await?;
+    let graph_base = service.graph_base(connection.cloud);
+    let graph = graph_client(&graph_base, service.ca_pem(), &apply, Arc::clone(&tokens))?;
+    let tenant_key = connection.tenant_id.clone().unwrap_or_else(|| connection.name.clone());
+    Ok(Context { store, graph, graph_base, tenant_key, apply, tokens })
+}
+
+fn graph_client(
+    graph_base: &str,
+    ca_pem: Option<Vec<u8>>,
+    apply: &ApplyConfig,
+    tokens: Arc<dyn model::AccessTokenProvider>,
+) -> anyhow::Result<graph::Client> {
+    Ok(graph::Client::new(
         graph::GraphConfig {
-            base_url: graph_base.clone(),
+            base_url: graph_base.to_string(),
             extra_root_certificate_pem: ca_pem,
             timeout: std::time::Duration::from_secs(60),
             max_attempts: apply.max_attempts,
             max_concurrency: apply.max_concurrency.max(1),
         },
-        Arc::new(tokens),
-    )?;
-    Ok(Context { store, graph, graph_base, tenant_key: connection.tenant_id.clone(), apply })
+        tokens,
+    )?)
 }
 
 /// A plan and everything it was computed from.
@@ -222,6 +273,8 @@ pub struct RunReport {
     pub breaches: Vec<LimitBreach>,
     /// What the apply did (absent for dry runs and blocked runs).
     pub apply: Option<ApplyReport>,
+    /// Permissions the plan needs that the connection lacks (a run blocked by the permission gate).
+    pub missing_permissions: Vec<String>,
 }
 
 /// Steps 5–7: stores the plan, checks the gate, applies and records.
@@ -246,14 +299,34 @@ pub async fn sync(
     let breaches = match decision {
         GateDecision::Blocked(breaches) => {
             ctx.store.finish_run(run, RunStatus::Blocked, &RunTotals::default()).await?;
-            return Ok(RunReport { run, status: RunStatus::Blocked, breaches, apply: None });
+            return Ok(RunReport {
+                run,
+                status: RunStatus::Blocked,
+                breaches,
+                apply: None,
+                missing_permissions: Vec::new(),
+            });
         }
         GateDecision::Overridden(breaches) => breaches,
         GateDecision::Pass => Vec::new(),
     };
     if options.dry_run {
         ctx.store.finish_run(run, RunStatus::Planned, &RunTotals::default()).await?;
-        return Ok(RunReport { run, status: RunStatus::Planned, breaches, apply: None });
+        return Ok(RunReport {
+            run,
+            status: RunStatus::Planned,
+            breaches,
+            apply: None,
+            missing_permissions: Vec::new(),
+        });
+    }
+    let missing_permissions = crate::permission_gate::missing_permissions(&prepared.plan, ctx.tokens.as_ref()).await?;
+    if !missing_permissions.is_empty() {
+        for missing in &missing_permissions {
+            tracing::warn!(run_id = %run, missing = %missing, "Run blocked: the connection lacks a permission.");
+        }
+        ctx.store.finish_run(run, RunStatus::Blocked, &RunTotals::default()).await?;
+        return Ok(RunReport { run, status: RunStatus::Blocked, breaches, apply: None, missing_permissions });
     }
     let report = apply_run(ctx, run, &prepared.plan, policy.revision(), &BTreeMap::new(), progress).await?;
     let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
@@ -265,7 +338,7 @@ pub async fn sync(
             tracing::warn!(error = %error, "Reading back the run's changes failed; the next run will.");
         }
     }
-    Ok(RunReport { run, status, breaches, apply: Some(report) })
+    Ok(RunReport { run, status, breaches, apply: Some(report), missing_permissions: Vec::new() })
 }
 
 /// Applies `plan` as run `run` from `journal` and records the end of the run.
@@ -310,7 +383,13 @@ pub async fn resume_unfinished(ctx: &Context, progress: &dyn Progress) -> anyhow
         let journal: BTreeMap<_, _> = detail.steps.into_iter().map(|record| (record.step, record)).collect();
         let report = apply_run(ctx, summary.id, &detail.plan, &summary.policy_revision, &journal, progress).await?;
         let status = if report.failed.is_empty() { RunStatus::Succeeded } else { RunStatus::Failed };
-        reports.push(RunReport { run: summary.id, status, breaches: Vec::new(), apply: Some(report) });
+        reports.push(RunReport {
+            run: summary.id,
+            status,
+            breaches: Vec::new(),
+            apply: Some(report),
+            missing_permissions: Vec::new(),
+        });
     }
     Ok(reports)
 }

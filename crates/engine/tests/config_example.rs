@@ -9,7 +9,13 @@ fn config_example_parses_and_resolves_paths() {
     let config = engine::EngineConfig::load(&path).expect("config.example.toml parses");
     assert!(config.policy.ends_with("policy.toml") && config.policy.is_absolute());
     assert!(config.store.url.starts_with("sqlite:///"), "{}", config.store.url);
-    assert_eq!(config.connection.cloud, model::NationalCloud::Global);
+    assert_eq!(config.connection.as_ref().expect("[connection]").cloud, model::NationalCloud::Global);
+    assert!(config.vault.master_key_file.as_ref().is_some_and(|file| file.is_absolute()));
+    assert_eq!(config.server.public_base_url(), "https://tenure.example.com");
+    assert_eq!(
+        config.provider_app.as_ref().map(|app| app.client_id.as_str()),
+        Some("00000000-0000-0000-0000-000000000000")
+    );
     assert_eq!(config.apply.max_concurrency, 4);
 }
 

@@ -262,7 +262,7 @@ mod tests {
     fn token_errors_follow_the_provider() {
         let error = |transient| Error::Token {
             operation: "test".into(),
-            source: model::TokenError { message: "no".into(), transient },
+            source: model::TokenError { message: "no".into(), transient, needs_relink: false },
         };
         assert!(error(true).is_transient());
         assert!(!error(false).is_transient());

@@ -65,6 +65,10 @@ pub struct TokenError {
     pub message: String,
     /// Whether trying again later may help (a network failure or a 5xx), as opposed to a credential problem.
     pub transient: bool,
+    /// Whether the grant behind the token is gone for good (a delegated refresh token revoked, expired or no
+    /// longer consented): nothing works until an admin links the connection again. Never set together with
+    /// [`Self::transient`].
+    pub needs_relink: bool,
 }
 
 /// The boxed future [`AccessTokenProvider::access_token`] returns.

@@ -2,7 +2,7 @@
 //!
 //! Database URLs are never echoed whole (they may carry a password); only their scheme is.
 
-use crate::RunId;
+use crate::{ConnectionId, RunId};
 
 /// A store operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,54 @@ pub enum Error {
         what: &'static str,
         /// The serializer's error.
         source: serde_json::Error,
+    },
+    /// Another connection already has the name.
+    #[error(
+        "a connection named \"{name}\" already exists: choose another name, or remove the existing connection first"
+    )]
+    DuplicateConnectionName {
+        /// The name asked for.
+        name: String,
+    },
+    /// The connection does not exist (any more).
+    #[error("{operation}: connection {connection} does not exist")]
+    ConnectionNotFound {
+        /// What the store was doing.
+        operation: String,
+        /// The connection.
+        connection: ConnectionId,
+    },
+    /// The connection has no certificate with that thumbprint.
+    #[error("{operation}: connection {connection} has no certificate with sha-1 thumbprint {sha1_thumbprint}")]
+    CertificateNotFound {
+        /// What the store was doing.
+        operation: String,
+        /// The connection.
+        connection: ConnectionId,
+        /// The thumbprint asked for.
+        sha1_thumbprint: String,
+    },
+    /// The connection already has a certificate with that thumbprint.
+    #[error("connection {connection} already has a certificate with sha-1 thumbprint {sha1_thumbprint}")]
+    DuplicateCertificate {
+        /// The connection.
+        connection: ConnectionId,
+        /// The thumbprint.
+        sha1_thumbprint: String,
+    },
+    /// A secret purpose that the store reserves for its own rows (`oauth_state:…`) or that is empty.
+    #[error("storing a secret of connection {connection}: the purpose {purpose:?} is reserved or empty")]
+    ReservedSecretPurpose {
+        /// The connection.
+        connection: ConnectionId,
+        /// The purpose given.
+        purpose: String,
+    },
+    /// Another admin account already has the user name.
+    #[error("an admin account named \"{username}\" already exists")]
+    DuplicateAdminAccount {
+        /// The name asked for.
+        username: String,
     },
 }
 

@@ -4,7 +4,9 @@
 //! One `Store` type serves both backends, chosen by the URL's scheme at runtime; both have their own migration set
 //! (`migrations/sqlite`, `migrations/postgres`) with the same logical schema (a test compares them). The executor
 //! journals a run's steps here so that a run killed part-way can be resumed (`unfinished_runs`, `load_run`), and
-//! every change made in the tenant gets an audit entry (`list_audit`). This crate depends only on `model`.
+//! every change made in the tenant gets an audit entry (`list_audit`). Connections to Microsoft tenants live here
+//! too (`connections.rs`): their secrets only as the vault sealed them, their certificates, and the single-use
+//! OAuth states of links in progress. This crate depends only on `model`.
 
 /// Runs `$body` with `$pool` bound to the store's SQLite or PostgreSQL pool (the body is compiled for both).
 macro_rules! on_pool {
@@ -37,12 +39,21 @@ macro_rules! in_transaction {
     };
 }
 
+mod admin_accounts;
+mod connection_types;
+mod connections;
 mod error;
 mod runs;
 mod store;
 mod time;
 mod types;
 
+pub use admin_accounts::{AdminAccount, AdminSession, NewAdminSession};
+pub use connection_types::{
+    CertificateRecord, Connection, ConnectionAuth, ConnectionId, ConnectionKind, ConnectionStatus, InvalidConnectionId,
+    NewConnection, OAUTH_STATE_PURPOSE_PREFIX, OAuthPurpose, OAuthState, SecretRow, StoredSecret,
+    connection_secret_context, oauth_state_context,
+};
 pub use error::{Error, Result};
 pub use store::Store;
 pub use types::{

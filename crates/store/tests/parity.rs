@@ -192,7 +192,18 @@ async fn sqlite_and_postgres_migrations_define_the_same_schema() {
 
     // Guard against a dump that sees nothing (which would compare equal too).
     let names: Vec<&str> = sqlite.keys().map(String::as_str).collect();
-    assert_eq!(names, ["audit_entries", "observations", "policy_revisions", "runs", "steps"]);
+    let expected = ["audit_entries", "observations", "policy_revisions", "runs", "steps"];
+    let connection_tables = ["connection_certificates", "connection_secrets", "connections", "oauth_states"];
+    for table in expected.into_iter().chain(connection_tables) {
+        assert!(names.contains(&table), "table {table} is missing: {names:?}");
+    }
+    assert_eq!(sqlite["connections"].indexes["connections_by_name"], (true, vec!["name".to_owned()]));
+    assert_eq!(sqlite["connection_secrets"].primary_key, ["connection_id", "purpose"]);
+    assert!(names.contains(&"admin_accounts") && names.contains(&"admin_sessions"), "{names:?}");
+    assert_eq!(
+        sqlite["admin_sessions"].foreign_keys,
+        [(vec!["account_id".to_owned()], "admin_accounts".to_owned(), vec!["id".to_owned()])]
+    );
     assert_eq!(sqlite["steps"].primary_key, ["run_id", "step_id"]);
     assert_eq!(sqlite["audit_entries"].indexes.len(), 2, "{:#?}", sqlite["audit_entries"]);
     assert_eq!(sqlite["audit_entries"].foreign_keys.len(), 1);

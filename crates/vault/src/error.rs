@@ -91,6 +91,89 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The identity platform refused a token request made while linking (redeeming an authorization code), or
+    /// the request could not be sent. The message keeps the AADSTS code and never contains a secret.
+    #[error("{source}")]
+    TokenRequest {
+        /// What went wrong, as a token provider would report it.
+        source: model::TokenError,
+        /// The OAuth `error` value when the identity platform answered, e.g. `invalid_grant`.
+        error_code: Option<String>,
+        /// The AADSTS number when the identity platform answered, e.g. `54005` for a code redeemed twice.
+        aadsts: Option<u32>,
+    },
+    /// A token from the identity platform could not be read (not a JWT, or its payload is not JSON), or lacks a
+    /// claim Tenure needs.
+    #[error("the {what} could not be read: {reason}")]
+    UnreadableToken {
+        /// Which token (`access token`, `id_token`).
+        what: &'static str,
+        /// What is wrong with it (never the token itself).
+        reason: String,
+    },
+    /// The access token is for another resource than the one asked for, e.g. another national cloud's Graph.
+    #[error("the access token is for {audience}, but {expected} was asked for; check the connection's national cloud")]
+    UnexpectedAudience {
+        /// The token's `aud`.
+        audience: String,
+        /// The resource asked for.
+        expected: String,
+    },
+    /// A certificate and key pair could not be generated.
+    #[error("a certificate for {common_name} could not be generated: {reason}")]
+    CertificateGeneration {
+        /// The subject's common name asked for.
+        common_name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The master key text (a key file or `TENURE_MASTER_KEY`) is not a valid key ring. The reason never quotes
+    /// the key text.
+    #[error("the master key in {origin} cannot be used: {reason}")]
+    InvalidMasterKey {
+        /// Where the text came from: the key file's path or the environment variable's name.
+        origin: String,
+        /// What is wrong (which line, how many bytes), never the key itself.
+        reason: String,
+    },
+    /// The master key file could not be read or written.
+    #[error("the master key file {path} {action}: {reason}")]
+    MasterKeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What was being done (`cannot be read`, `cannot be written`).
+        action: &'static str,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A sealed secret names a master key that the key ring does not hold.
+    #[error(
+        "the secret for {context} was sealed with master key {key_id}, which the key ring ({known}) does not \
+         hold: the key file may be missing an older key (restore it from the backup taken before the last \
+         `tenure vault rotate-key`), or the secret must be entered or linked again"
+    )]
+    UnknownMasterKey {
+        /// The key id stored with the ciphertext.
+        key_id: String,
+        /// The ids of the keys the ring holds, comma-separated.
+        known: String,
+        /// The place the secret belongs to (`connection:7:refresh_token`).
+        context: String,
+    },
+    /// A sealed secret does not open: its ciphertext was altered, it was moved from another place (its context
+    /// differs), or it is not a sealed secret at all.
+    #[error(
+        "the secret for {context} (master key {key_id}) does not open: {reason}; it was altered or copied from \
+         elsewhere, so enter or link it again"
+    )]
+    UnopenableSecret {
+        /// The place the secret belongs to.
+        context: String,
+        /// The key id stored with the ciphertext.
+        key_id: String,
+        /// Why, without any secret material.
+        reason: &'static str,
+    },
 }
 
 /// `Result` with [`Error`].

@@ -179,7 +179,7 @@ mod tests {
     #[tokio::test]
     async fn a_failure_is_not_cached_for_later_callers() {
         let cache = TokenCache::new();
-        let error = TokenError { message: "down".into(), transient: true };
+        let error = TokenError { message: "down".into(), transient: true, needs_relink: false };
         let failed = cache.get_or_refresh(|| async { Err(error.clone()) }).await;
         assert_eq!(failed.expect_err("fails"), error);
         let expires = Utc::now() + Duration::hours(1);
@@ -200,7 +200,7 @@ mod tests {
                     .get_or_refresh(|| async move {
                         entered.send(()).expect("test waits");
                         released.await.expect("released");
-                        Err(TokenError { message: "AADSTS7000215: bad".into(), transient: false })
+                        Err(TokenError { message: "AADSTS7000215: bad".into(), transient: false, needs_relink: false })
                     })
                     .await
             })
@@ -211,7 +211,7 @@ mod tests {
             .map(|_| {
                 Box::pin(cache.get_or_refresh(|| async {
                     calls.fetch_add(1, Ordering::SeqCst);
-                    Err(TokenError { message: "second".into(), transient: false })
+                    Err(TokenError { message: "second".into(), transient: false, needs_relink: false })
                 }))
             })
             .collect();

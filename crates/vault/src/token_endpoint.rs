@@ -6,6 +6,10 @@
 //!
 //! Transient: network failures, timeouts, HTTP 429 and 5xx, and `temporarily_unavailable`. Everything else
 //! (a wrong secret, an unknown tenant, a missing consent) needs a person and is not retried.
+//!
+//! Grants that act for a user also need the rest of a successful answer (the rotated `refresh_token`, the
+//! `id_token`: [`TokenResponse`]) and, on failure, the OAuth `error` value and the AADSTS
+//! number ([`EndpointFailure`]) — `invalid_grant` means the grant is gone and an admin must link again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -87,24 +91,35 @@ impl TokenEndpoint {
         &self,
         make_form: impl Fn() -> Result<Vec<(&'static str, FormValue)>, TokenError>,
     ) -> Result<AccessToken, TokenError> {
+        self.request(make_form).await.map(|response| response.access_token).map_err(|failure| failure.error)
+    }
+
+    /// Like [`Self::request_token`], with the whole answer on success and the error's `error` value and AADSTS
+    /// number on failure.
+    pub(crate) async fn request(
+        &self,
+        make_form: impl Fn() -> Result<Vec<(&'static str, FormValue)>, TokenError>,
+    ) -> Result<TokenResponse, EndpointFailure> {
         let mut attempt = 1;
         loop {
-            let form = make_form()?;
+            let form = make_form().map_err(EndpointFailure::local)?;
             match self.attempt(&form).await {
-                Ok(token) => return Ok(token),
-                Err(failure) if failure.error.transient && attempt < MAX_ATTEMPTS => {
+                Ok(response) => return Ok(response),
+                Err(failure) if failure.failure.error.transient && attempt < MAX_ATTEMPTS => {
                     let backoff = FIRST_BACKOFF * 2_u32.pow(attempt - 1);
                     let wait = failure.retry_after.unwrap_or(backoff).min(MAX_BACKOFF);
-                    tracing::warn!(endpoint = %self.url, attempt, error = %failure.error, "token request failed, retrying");
+                    tracing::warn!(
+                        endpoint = %self.url, attempt, error = %failure.failure.error, "token request failed, retrying"
+                    );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(failure) => return Err(failure.error),
+                Err(failure) => return Err(failure.failure),
             }
         }
     }
 
-    async fn attempt(&self, form: &[(&'static str, FormValue)]) -> Result<AccessToken, Failure> {
+    async fn attempt(&self, form: &[(&'static str, FormValue)]) -> Result<TokenResponse, Failure> {
         let pairs: Vec<(&str, &str)> = form
             .iter()
             .map(|(name, value)| match value {
@@ -142,16 +157,19 @@ impl TokenEndpoint {
         let body = response.bytes().await.map_err(|error| self.network_failure(&error, &secrets))?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if status.is_success() {
-            return self.read_token(json.as_ref()).map_err(|error| Failure { error, retry_after: None });
+            return self
+                .read_token(json.as_ref())
+                .map_err(|error| Failure { failure: EndpointFailure::local(error), retry_after: None });
         }
-        let error = self.error_answer(status, json.as_ref(), request_id.as_deref(), &correlation, &secrets);
-        Err(Failure { error, retry_after })
+        let failure = self.error_answer(status, json.as_ref(), request_id.as_deref(), &correlation, &secrets);
+        Err(Failure { failure, retry_after })
     }
 
-    fn read_token(&self, json: Option<&Value>) -> Result<AccessToken, TokenError> {
+    fn read_token(&self, json: Option<&Value>) -> Result<TokenResponse, TokenError> {
         let problem = |what: &str| TokenError {
             message: format!("token request for {} at {}: the answer {what}", self.who, self.url),
             transient: false,
+            needs_relink: false,
         };
         let json = json.ok_or_else(|| problem("is not JSON"))?;
         let token = json.get("access_token").and_then(Value::as_str).ok_or_else(|| problem("has no access_token"))?;
@@ -162,7 +180,15 @@ impl TokenEndpoint {
         }
         .filter(|seconds| *seconds > 0)
         .ok_or_else(|| problem("has no valid expires_in"))?;
-        Ok(AccessToken { token: Secret::new(token), expires_at: Utc::now() + chrono::Duration::seconds(expires_in) })
+        let text = |key: &str| json.get(key).and_then(Value::as_str).filter(|value| !value.is_empty());
+        Ok(TokenResponse {
+            access_token: AccessToken {
+                token: Secret::new(token),
+                expires_at: Utc::now() + chrono::Duration::seconds(expires_in),
+            },
+            refresh_token: text("refresh_token").map(Secret::new),
+            id_token: text("id_token").map(Secret::new),
+        })
     }
 
     fn error_answer(
@@ -172,7 +198,7 @@ impl TokenEndpoint {
         request_id: Option<&str>,
         correlation: &str,
         secrets: &[&str],
-    ) -> TokenError {
+    ) -> EndpointFailure {
         let text = |key: &str| json.and_then(|json| json.get(key)).and_then(Value::as_str);
         let code = text("error");
         let transient = status.is_server_error()
@@ -199,19 +225,65 @@ impl TokenEndpoint {
             None => format!("the login host answered HTTP {status} without an identity-platform error"),
         };
         let message = format!("token request for {} at {} failed: {what} ({})", self.who, self.url, details.join(", "));
-        TokenError { message: redact(message, secrets), transient }
+        let aadsts = json
+            .and_then(|json| json.get("error_codes"))
+            .and_then(Value::as_array)
+            .and_then(|codes| codes.first())
+            .and_then(Value::as_u64)
+            .and_then(|code| u32::try_from(code).ok())
+            .or_else(|| description.and_then(aadsts_of));
+        EndpointFailure {
+            error: TokenError { message: redact(message, secrets), transient, needs_relink: false },
+            error_code: code.map(str::to_string),
+            aadsts,
+        }
     }
 
     fn network_failure(&self, error: &reqwest::Error, secrets: &[&str]) -> Failure {
         let message = format!("token request for {} at {} failed: {}", self.who, self.url, error_chain(error));
-        Failure { error: TokenError { message: redact(message, secrets), transient: true }, retry_after: None }
+        let error = TokenError { message: redact(message, secrets), transient: true, needs_relink: false };
+        Failure { failure: EndpointFailure::local(error), retry_after: None }
+    }
+}
+
+/// A successful answer of the token endpoint.
+pub(crate) struct TokenResponse {
+    /// The access token and its expiry.
+    pub(crate) access_token: AccessToken,
+    /// The new refresh token (grants that act for a user, with `offline_access`).
+    pub(crate) refresh_token: Option<Secret>,
+    /// The id_token (when `openid` was asked).
+    pub(crate) id_token: Option<Secret>,
+}
+
+/// Why a token request failed: the error for the admin, and what the identity platform said, when it answered.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointFailure {
+    /// The error, as [`TokenEndpoint::request_token`] reports it.
+    pub(crate) error: TokenError,
+    /// The OAuth `error` value, e.g. `invalid_grant`.
+    pub(crate) error_code: Option<String>,
+    /// The AADSTS number, e.g. `50173`.
+    pub(crate) aadsts: Option<u32>,
+}
+
+impl EndpointFailure {
+    /// A failure found before or without an identity-platform answer.
+    pub(crate) fn local(error: TokenError) -> Self {
+        Self { error, error_code: None, aadsts: None }
     }
 }
 
 /// A failed attempt and how long the server asked us to wait.
 struct Failure {
-    error: TokenError,
+    failure: EndpointFailure,
     retry_after: Option<Duration>,
+}
+
+/// The number of a description that starts `AADSTS{number}:`.
+fn aadsts_of(description: &str) -> Option<u32> {
+    let digits: String = description.strip_prefix("AADSTS")?.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// An error and its sources, joined with `": "`.
@@ -244,6 +316,12 @@ mod tests {
     #[test]
     fn redact_removes_every_occurrence() {
         assert_eq!(redact("a s3cret b s3cret".into(), &["s3cret"]), "a [redacted] b [redacted]");
+    }
+
+    #[test]
+    fn the_aadsts_number_is_read_from_a_description() {
+        assert_eq!(aadsts_of("AADSTS50173: The provided grant has expired"), Some(50173));
+        assert_eq!(aadsts_of("something else"), None);
     }
 
     #[test]

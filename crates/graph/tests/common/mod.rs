@@ -58,7 +58,7 @@ impl SandboxTokens {
     }
 
     async fn fetch(&self) -> Result<String, TokenError> {
-        let failed = |message: String| TokenError { message, transient: false };
+        let failed = |message: String| TokenError { message, transient: false, needs_relink: false };
         let response = self
             .http
             .post(&self.token_url)

@@ -7,7 +7,7 @@
 //! problems (a malformed id, an unreadable or expired certificate, a key that does not match) are found by
 //! [`ClientCredentialsProvider::new`], before any request.
 
-mod certificate;
+pub(crate) mod certificate;
 
 use chrono::Utc;
 use model::{AccessToken, AccessTokenProvider, NationalCloud, Secret, TokenError, TokenFuture};
@@ -173,10 +173,72 @@ impl ClientCredentialsConfig {
     }
 }
 
-/// The credential in its usable form.
-enum Prepared {
+/// The credential in its usable form; also how the authorization-code grant's confidential client
+/// authenticates.
+pub(crate) enum Prepared {
     Secret(Secret),
     Certificate(Box<SigningCertificate>),
+}
+
+impl Prepared {
+    /// Checks `credential` (a non-empty secret; a certificate that reads, matches its key and is valid now).
+    pub(crate) fn new(client_id: &str, credential: &ClientCredential) -> Result<Self> {
+        match credential {
+            ClientCredential::Secret(secret) => {
+                if secret.expose().trim().is_empty() {
+                    return Err(Error::InvalidSetting {
+                        setting: "client secret",
+                        value: String::new(),
+                        reason: "the secret is empty".into(),
+                    });
+                }
+                Ok(Prepared::Secret(secret.clone()))
+            }
+            ClientCredential::Certificate { certificate_pem, private_key_pem } => {
+                let certificate = SigningCertificate::load(client_id, certificate_pem, private_key_pem)?;
+                certificate.check_validity(client_id, Utc::now())?;
+                Ok(Prepared::Certificate(Box::new(certificate)))
+            }
+        }
+    }
+
+    /// "secret" or "certificate {sha-256 thumbprint}", for `Debug`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Prepared::Secret(_) => "secret".to_string(),
+            Prepared::Certificate(certificate) => format!("certificate {}", certificate.thumbprint()),
+        }
+    }
+
+    /// The form fields that authenticate `client_id` at the token endpoint `audience` of `tenant`: the secret,
+    /// or a freshly signed client assertion.
+    pub(crate) fn form_fields(
+        &self,
+        client_id: &str,
+        tenant: &str,
+        audience: &str,
+    ) -> Result<Vec<(&'static str, FormValue)>, TokenError> {
+        match self {
+            Prepared::Secret(secret) => Ok(vec![("client_secret", FormValue::Secret(secret.clone()))]),
+            Prepared::Certificate(certificate) => {
+                let now = Utc::now();
+                certificate.check_validity(client_id, now).map_err(|error| TokenError {
+                    message: error.to_string(),
+                    transient: false,
+                    needs_relink: false,
+                })?;
+                let assertion = certificate.assertion(client_id, audience, now).map_err(|reason| TokenError {
+                    message: format!("token request for client {client_id} in tenant {tenant}: {reason}"),
+                    transient: false,
+                    needs_relink: false,
+                })?;
+                Ok(vec![
+                    ("client_assertion_type", FormValue::Plain(JWT_BEARER.into())),
+                    ("client_assertion", FormValue::Secret(assertion)),
+                ])
+            }
+        }
+    }
 }
 
 /// App-only tokens through the client-credentials grant, cached and refreshed one at a time. See the module
@@ -192,10 +254,7 @@ pub struct ClientCredentialsProvider {
 
 impl std::fmt::Debug for ClientCredentialsProvider {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let credential = match &self.credential {
-            Prepared::Secret(_) => "secret".to_string(),
-            Prepared::Certificate(certificate) => format!("certificate {}", certificate.thumbprint()),
-        };
+        let credential = self.credential.describe();
         formatter
             .debug_struct("ClientCredentialsProvider")
             .field("tenant_id", &self.tenant_id)
@@ -218,23 +277,7 @@ impl ClientCredentialsProvider {
     /// cannot work; [`Error::InvalidRootCertificate`] for an unreadable extra root.
     pub fn new(config: ClientCredentialsConfig) -> Result<Self> {
         config.validate()?;
-        let credential = match &config.credential {
-            ClientCredential::Secret(secret) => {
-                if secret.expose().trim().is_empty() {
-                    return Err(Error::InvalidSetting {
-                        setting: "client secret",
-                        value: String::new(),
-                        reason: "the secret is empty".into(),
-                    });
-                }
-                Prepared::Secret(secret.clone())
-            }
-            ClientCredential::Certificate { certificate_pem, private_key_pem } => {
-                let certificate = SigningCertificate::load(&config.client_id, certificate_pem, private_key_pem)?;
-                certificate.check_validity(&config.client_id, Utc::now())?;
-                Prepared::Certificate(Box::new(certificate))
-            }
-        };
+        let credential = Prepared::new(&config.client_id, &config.credential)?;
         let http = http_client(config.extra_root_certificate_pem.as_deref())?;
         let endpoint = TokenEndpoint::new(http, config.token_endpoint(), &config.tenant_id, &config.client_id);
         Ok(Self {
@@ -267,27 +310,7 @@ impl ClientCredentialsProvider {
                 ("client_id", FormValue::Plain(self.client_id.clone())),
                 ("scope", FormValue::Plain(self.scope.clone())),
             ];
-            match &self.credential {
-                Prepared::Secret(secret) => form.push(("client_secret", FormValue::Secret(secret.clone()))),
-                Prepared::Certificate(certificate) => {
-                    let now = Utc::now();
-                    certificate
-                        .check_validity(&self.client_id, now)
-                        .map_err(|error| TokenError { message: error.to_string(), transient: false })?;
-                    let assertion =
-                        certificate.assertion(&self.client_id, self.endpoint.url(), now).map_err(|reason| {
-                            TokenError {
-                                message: format!(
-                                    "token request for client {} in tenant {}: {reason}",
-                                    self.client_id, self.tenant_id
-                                ),
-                                transient: false,
-                            }
-                        })?;
-                    form.push(("client_assertion_type", FormValue::Plain(JWT_BEARER.into())));
-                    form.push(("client_assertion", FormValue::Secret(assertion)));
-                }
-            }
+            form.extend(self.credential.form_fields(&self.client_id, &self.tenant_id, self.endpoint.url())?);
             Ok(form)
         };
         self.endpoint.request_token(form).await
