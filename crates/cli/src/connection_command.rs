@@ -331,10 +331,19 @@ pub async fn link_and_wait(
             }
         }),
     );
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    // Graceful shutdown: the page of the request that completed the link is still sent in full.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
     let mut receiver = receiver;
     let outcome = tokio::time::timeout(timeout, receiver.recv()).await;
-    server.abort();
+    let _ = stop.send(());
+    let _ = server.await;
     match outcome {
         Ok(Some(Ok(view))) => Ok(view),
         Ok(Some(Err(error))) => anyhow::bail!(error),
