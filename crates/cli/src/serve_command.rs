@@ -101,12 +101,20 @@ pub fn resolve_serve_settings(
 /// The config, the store, the master key or the listen address is unusable.
 pub async fn serve(arguments: ServeArgs) -> anyhow::Result<()> {
     let mut config = arguments.store.load_config()?;
-    let settings = resolve_serve_settings(
+    let mut settings = resolve_serve_settings(
         config.as_ref(),
         arguments.bind.as_deref(),
         arguments.public_url.as_deref(),
         arguments.store.store.as_deref(),
     );
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("listening on {}", settings.bind))?;
+    let address = listener.local_addr().context("reading the listen address")?;
+    if settings.public_url == format!("http://{}", settings.bind) {
+        // The default public URL names the address actually bound (`--bind 127.0.0.1:0` picks a port).
+        settings.public_url = format!("http://{address}");
+    }
     let store = Store::open(&settings.store_url).await.context("opening the store")?;
     let connections = match config.as_mut() {
         Some(config) => {
@@ -132,13 +140,9 @@ pub async fn serve(arguments: ServeArgs) -> anyhow::Result<()> {
     if connections.store().list_admin_accounts().await?.is_empty() {
         eprintln!("No admin account yet: create one with `tenure admin add-user NAME` to sign in.");
     }
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
-        .await
-        .with_context(|| format!("listening on {}", settings.bind))?;
     eprintln!(
-        "Tenure's web UI: {} (listening on {}). OAuth redirect URI: {}",
+        "Tenure's web UI: {} (listening on {address}). OAuth redirect URI: {}",
         settings.public_url,
-        listener.local_addr().map_or_else(|_| settings.bind.clone(), |address| address.to_string()),
         connections.redirect_uri()
     );
     let state = AppState::new(connections, ServerSettings::new(&settings.public_url));

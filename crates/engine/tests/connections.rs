@@ -374,3 +374,140 @@ async fn a_run_is_refused_steps_its_connection_cannot_do() {
     assert_eq!(after.plan.steps.len(), prepared.plan.steps.len(), "nothing was applied");
     sandbox.shutdown().await;
 }
+
+/// A DoD tenant with its own app registration, added to the sample seed (which has none).
+const NORTHWIND_DOD: &str = r#"
+[[tenants]]
+id = "4d0d0000-0000-4000-8000-000000000001"
+name = "Northwind"
+cloud = "UsGovDod"
+domains = ["northwind.onmicrosoft.us", "northwind.mil"]
+
+[[tenants.service_principals]]
+app_id = "4d0d0000-0000-4000-8000-0000000000a1"
+application_permissions = ["Graph:User.ReadWrite.All", "Graph:Group.ReadWrite.All", "Graph:Directory.ReadWrite.All", "Graph:User.EnableDisableAccount.All"]
+
+[[apps]]
+app_id = "4d0d0000-0000-4000-8000-0000000000a1"
+name = "Northwind Tenure Connector"
+home_tenant = "4d0d0000-0000-4000-8000-000000000001"
+required_permissions = ["Graph:role:User.ReadWrite.All", "Graph:role:Group.ReadWrite.All", "Graph:role:Directory.ReadWrite.All", "Graph:role:User.EnableDisableAccount.All"]
+
+[[apps.secrets]]
+value = "northwind-app-secret-M1n2B3v4C5x6"
+"#;
+
+#[tokio::test]
+async fn customer_owned_apps_connect_in_every_cloud_and_a_wrong_cloud_or_tenant_is_reported() {
+    let sandbox = start_sandbox_with(|text| text + NORTHWIND_DOD).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let cases = [
+        (
+            "contoso",
+            NationalCloud::Global,
+            support::CONTOSO_TENANT,
+            support::CONTOSO_APP,
+            support::CONTOSO_APP_SECRET,
+            true,
+        ),
+        (
+            "fabrikam",
+            NationalCloud::UsGovHigh,
+            "7f4c2d3b-6e5a-4b9c-8d2e-3f4a5b6c7d8e",
+            "a1b2c3d4-0000-4000-8000-00000000f001",
+            "fabrikam-app-secret-Z1x2C3v4B5n6",
+            true,
+        ),
+        (
+            "northwind",
+            NationalCloud::UsGovDod,
+            "4d0d0000-0000-4000-8000-000000000001",
+            "4d0d0000-0000-4000-8000-0000000000a1",
+            "northwind-app-secret-M1n2B3v4C5x6",
+            true,
+        ),
+        // Tailspin's app holds only User.ReadWrite.All and Group.ReadWrite.All: it connects, and the test says
+        // what is missing.
+        (
+            "tailspin",
+            NationalCloud::China,
+            "8a5d3e4c-7f6b-4cad-9e3f-4a5b6c7d8e9f",
+            "a1b2c3d4-0000-4000-8000-00000000d001",
+            "tailspin-app-secret-P0o9I8u7Y6t5",
+            false,
+        ),
+    ];
+    for (name, cloud, tenant, client, secret, passes) in cases {
+        let view = service
+            .create(NewConnectionRequest::CustomerApp {
+                name: name.into(),
+                cloud,
+                tenant_id: tenant.into(),
+                client_id: client.into(),
+                credential: NewAppCredential::ClientSecret(Secret::new(secret)),
+            })
+            .await
+            .expect("created");
+        let report = service.test(view.connection.id).await.expect("tested");
+        assert_eq!(report.passed, passes, "{name}: {report:?}");
+        assert!(
+            report
+                .lines
+                .iter()
+                .any(|line| line.ok && line.text.starts_with("Token acquired") && line.text.contains(tenant)),
+            "{name}: {report:?}"
+        );
+        assert!(
+            report.lines.iter().any(|line| line.ok && line.text.contains("Microsoft Graph: reading one user: OK")),
+            "{name}: {report:?}"
+        );
+        if !passes {
+            assert!(
+                report.lines.iter().any(|line| !line.ok && line.text.starts_with("Directory.ReadWrite.All is missing")),
+                "{report:?}"
+            );
+        }
+    }
+
+    // Fabrikam's app in the wrong cloud, and Contoso's app at Fabrikam's tenant: no token, said plainly.
+    for (name, cloud, tenant, client, secret, code) in [
+        (
+            "wrong-cloud",
+            NationalCloud::Global,
+            "7f4c2d3b-6e5a-4b9c-8d2e-3f4a5b6c7d8e",
+            "a1b2c3d4-0000-4000-8000-00000000f001",
+            "fabrikam-app-secret-Z1x2C3v4B5n6",
+            "AADSTS90002",
+        ),
+        (
+            "wrong-tenant",
+            NationalCloud::Global,
+            "tenurepublisher.onmicrosoft.com",
+            support::CONTOSO_APP,
+            support::CONTOSO_APP_SECRET,
+            "AADSTS700016",
+        ),
+    ] {
+        let view = service
+            .create(NewConnectionRequest::CustomerApp {
+                name: name.into(),
+                cloud,
+                tenant_id: tenant.into(),
+                client_id: client.into(),
+                credential: NewAppCredential::ClientSecret(Secret::new(secret)),
+            })
+            .await
+            .expect("created");
+        let report = service.test(view.connection.id).await.expect("tested");
+        assert!(!report.passed);
+        let text: Vec<&str> = report.lines.iter().map(|line| line.text.as_str()).collect();
+        assert!(
+            text.iter().any(|line| line.starts_with("Microsoft refused a token") && line.contains(code)),
+            "{name}: {text:?}"
+        );
+        assert!(!text.iter().any(|line| line.contains(secret)), "no secret in the report");
+        assert_eq!(service.get(view.connection.id).await.expect("read").status_label(), "Not tested");
+    }
+    sandbox.shutdown().await;
+}
