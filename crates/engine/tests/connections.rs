@@ -511,3 +511,34 @@ async fn customer_owned_apps_connect_in_every_cloud_and_a_wrong_cloud_or_tenant_
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_exchange_service_account_links_for_the_exchange_resource() {
+    let sandbox = start_sandbox_with(|text| text).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let view = service
+        .create(NewConnectionRequest::ExchangeDelegated {
+            name: "contoso-exchange".into(),
+            cloud: NationalCloud::Global,
+        })
+        .await
+        .expect("created");
+    assert_eq!(view.kind_label(), "Exchange Online — service account");
+    let url = service.begin_link(view.connection.id, "s").await.expect("link starts");
+    assert!(url.contains("outlook.office365.com"), "{url}");
+    let query = sign_in_and_consent(&Browser::new(&sandbox), &url, ADMIN).await;
+    let linked = service.complete_callback(&query, "s").await.expect("linked");
+    assert_eq!(linked.connection.status, ConnectionStatus::Connected);
+    let token =
+        service.token_provider(linked.connection.id).await.expect("provider").access_token().await.expect("token");
+    let granted = vault::granted_permissions(&token.token).expect("claims");
+    assert_eq!(granted.audience.as_deref(), Some("https://outlook.office365.com"), "{granted:?}");
+    let report = service.test(linked.connection.id).await.expect("tested");
+    assert!(report.lines.iter().any(|line| line.ok && line.text.starts_with("Token acquired")), "{report:?}");
+    assert!(
+        report.lines.iter().any(|line| line.text.starts_with("Exchange Online: reading one mailbox")),
+        "{report:?}"
+    );
+    sandbox.shutdown().await;
+}
