@@ -542,3 +542,38 @@ async fn an_exchange_service_account_links_for_the_exchange_resource() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated_certificate() {
+    let sandbox = start_sandbox_with(|text| text).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let view = service
+        .create(NewConnectionRequest::ExchangeApp {
+            name: "contoso-exchange-app".into(),
+            cloud: NationalCloud::Global,
+            tenant_id: support::CONTOSO_TENANT.into(),
+            client_id: support::CONTOSO_APP.into(),
+        })
+        .await
+        .expect("created");
+    assert_eq!(view.kind_label(), "Exchange Online — app-only certificate");
+    let certificate = view.certificates.first().expect("a generated certificate");
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("CA")])
+        .build()
+        .expect("client");
+    let response = http
+        .post(format!("{}/apps/{}/certificates", sandbox.admin_base(), support::CONTOSO_APP))
+        .json(&serde_json::json!({ "pem": certificate.certificate_pem }))
+        .send()
+        .await
+        .expect("admin API");
+    assert_eq!(response.status(), 201);
+    let token =
+        service.token_provider(view.connection.id).await.expect("provider").access_token().await.expect("token");
+    let granted = vault::granted_permissions(&token.token).expect("claims");
+    assert_eq!(granted.audience.as_deref(), Some("https://outlook.office365.com"), "{granted:?}");
+    assert!(granted.roles.iter().any(|role| role == "Exchange.ManageAsApp"), "{granted:?}");
+    sandbox.shutdown().await;
+}
