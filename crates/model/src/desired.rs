@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{AttributeMap, Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, WorkerId};
+use crate::{AttributeMap, Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, VecMap, WorkerId};
 
 /// Where a worker is in their lifecycle on the planning day, as the policy derives it from status and dates in the
 /// worker's time zone.
@@ -115,9 +115,9 @@ pub struct DesiredAccount {
     /// The manager's employee ID.
     pub manager: Option<WorkerId>,
     /// Groups (by `mailNickname`) the worker should be a member of → the rule that puts them there.
-    pub groups: BTreeMap<String, String>,
+    pub groups: VecMap<String, String>,
     /// Licences (by SKU part number) the worker should hold → the rule that assigns them.
-    pub licenses: BTreeMap<String, String>,
+    pub licenses: VecMap<String, String>,
     /// Earlier employee IDs of the same person (a contractor converted to an employee): their account is kept.
     pub previous_ids: Vec<WorkerId>,
     /// A secondary key for adopting an account that has no employee ID yet.

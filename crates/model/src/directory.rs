@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::AttributeMap;
+use crate::{AttributeMap, VecSet};
 
 /// An Entra object ID (a GUID), kept as Graph writes it (lower-case).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ pub struct DirectoryUser {
     /// The manager's object ID, when the user has one.
     pub manager: Option<ObjectId>,
     /// The SKU IDs of the licences assigned directly to the user.
-    pub licenses: BTreeSet<String>,
+    pub licenses: VecSet<String>,
 }
 
 impl DirectoryUser {

@@ -15,6 +15,7 @@ mod directory;
 mod plan;
 mod snapshot;
 mod token;
+mod vec_collections;
 mod worker;
 mod worker_id;
 
@@ -27,6 +28,7 @@ pub use desired::{
 pub use directory::{DirectoryGroup, DirectoryUser, GroupKind, ObjectId, ObservedState, SubscribedSku, UserAttribute};
 pub use plan::{Action, AttributeChange, GroupRef, Plan, Skipped, Step, StepId, UserRef};
 pub use token::{AccessToken, AccessTokenProvider, Secret, TokenError, TokenFuture};
+pub use vec_collections::{VecMap, VecSet};
 
 pub use country::{CountryCode, InvalidCountryCode};
 pub use diagnostic::{Diagnostic, Severity, SourceLocation};

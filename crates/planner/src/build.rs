@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use model::{
     Action, AttributeChange, AttributeMap, DesiredAccount, DesiredState, Diagnostic, DirectoryGroup, DirectoryUser,
     GroupKind, GroupRef, LifecycleStage, ObjectId, ObservedState, Plan, SourceLocation, Step, StepId, UserAttribute,
-    UserRef, WorkerId,
+    UserRef, VecSet, WorkerId,
 };
 
 use crate::matching::{Disposition, MatchKind, match_workers};
@@ -64,7 +64,7 @@ struct Subject<'a> {
     attributes: Cow<'a, AttributeMap>,
     enabled: bool,
     manager: Option<ObjectId>,
-    licenses: Cow<'a, BTreeSet<String>>,
+    licenses: Cow<'a, VecSet<String>>,
     update: Option<StepId>,
     update_sets_usage_location: bool,
     revoke: Option<StepId>,
@@ -182,7 +182,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     let mut steps = Steps::default();
 
     // Subjects, in employee-ID order.
-    let mut subjects: Vec<Subject<'_>> = Vec::new();
+    let mut subjects: Vec<Subject<'_>> = Vec::with_capacity(matching.workers.len());
     let mut creates: BTreeMap<WorkerId, (Action, String)> = BTreeMap::new();
     for matched in &matching.workers {
         let account = matched.account;
@@ -230,7 +230,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                     attributes: Cow::Owned(attributes),
                     enabled,
                     manager: None,
-                    licenses: Cow::Owned(BTreeSet::new()),
+                    licenses: Cow::Owned(VecSet::new()),
                     update: None,
                     update_sets_usage_location: false,
                     revoke: None,
@@ -424,12 +424,8 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
         })
         .map(|matched| &matched.account.worker_id)
         .collect();
-    let mut live_by_employee_id: BTreeMap<&str, Vec<&ObjectId>> = BTreeMap::new();
-    for user in observed.users.values() {
-        if let Some(eid) = user.employee_id() {
-            live_by_employee_id.entry(eid).or_default().push(&user.id);
-        }
-    }
+    // Built on first need: in a resync every manager is one of the subjects.
+    let mut live_by_employee_id: Option<BTreeMap<&str, Vec<&ObjectId>>> = None;
     for subject in &subjects {
         if subject.mode == Mode::Delete {
             continue;
@@ -442,8 +438,17 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                         return None;
                     }
                     if let Some(id) = matching.claimed.get(manager) {
-                        return Some((UserRef::Existing(id.clone()), None));
+                        return Some((UserRef::Existing((*id).clone()), None));
                     }
+                    let live_by_employee_id = live_by_employee_id.get_or_insert_with(|| {
+                        let mut by_employee_id: BTreeMap<&str, Vec<&ObjectId>> = BTreeMap::new();
+                        for user in observed.users.values() {
+                            if let Some(eid) = user.employee_id() {
+                                by_employee_id.entry(eid).or_default().push(&user.id);
+                            }
+                        }
+                        by_employee_id
+                    });
                     match live_by_employee_id.get(manager.as_str()).map(Vec::as_slice) {
                         Some([id]) => Some((UserRef::Existing((*id).clone()), None)),
                         _ => None,

@@ -51,7 +51,7 @@ pub(crate) struct Matching<'a> {
     /// Workers in employee-ID order (duplicates removed).
     pub(crate) workers: Vec<Matched<'a>>,
     /// Live accounts claimed by a worker, whatever the stage (managers may point at them).
-    pub(crate) claimed: BTreeMap<WorkerId, ObjectId>,
+    pub(crate) claimed: BTreeMap<&'a WorkerId, &'a ObjectId>,
 }
 
 /// Whether `user` is in `scope`, ignoring the employee-ID requirement (for adoption and soft-deleted users).
@@ -201,14 +201,10 @@ pub(crate) fn match_workers<'a>(
     }
 
     // Round 1: direct employee-ID matches claim their accounts first.
-    let mut claimed_ids: BTreeSet<&ObjectId> = BTreeSet::new();
     let mut found: Vec<Option<Found<'a>>> = Vec::with_capacity(accounts.len());
     for account in &accounts {
         match live_in.get(account.worker_id.as_str()).map(Vec::as_slice) {
-            Some([user]) => {
-                claimed_ids.insert(&user.id);
-                found.push(Some(Found::Live(user, MatchKind::EmployeeId)));
-            }
+            Some([user]) => found.push(Some(Found::Live(user, MatchKind::EmployeeId))),
             Some(users) if users.len() > 1 => found.push(Some(Found::Skip(format!(
                 "{} live accounts carry employee ID {} ({}); resolve the duplicate by hand",
                 users.len(),
@@ -218,7 +214,18 @@ pub(crate) fn match_workers<'a>(
             _ => found.push(None),
         }
     }
-    // Round 2: earlier IDs, out-of-scope holders, soft-deleted accounts, secondary keys.
+    // Round 2: earlier IDs, out-of-scope holders, soft-deleted accounts, secondary keys — for the workers round 1
+    // left unmatched (none, in a resync of a converged tenant: the claimed set is built only for them).
+    let mut claimed_ids: BTreeSet<&ObjectId> = BTreeSet::new();
+    if found.iter().any(Option::is_none) {
+        claimed_ids = found
+            .iter()
+            .filter_map(|slot| match slot {
+                Some(Found::Live(user, _)) => Some(&user.id),
+                _ => None,
+            })
+            .collect();
+    }
     let mut adopting: Vec<usize> = Vec::new();
     for (index, (account, slot)) in accounts.iter().zip(found.iter_mut()).enumerate() {
         if slot.is_some() {
@@ -320,11 +327,11 @@ pub(crate) fn match_workers<'a>(
     // Built on first need: a resync of a converged tenant creates nobody, and lower-casing every name and
     // address of 100,000 accounts would be most of its planning time.
     let mut taken: Option<TakenNames> = None;
-    let mut matching = Matching::default();
+    let mut matching = Matching { workers: Vec::with_capacity(accounts.len()), claimed: BTreeMap::new() };
     for (account, result) in accounts.into_iter().zip(found) {
         let result = result.unwrap_or(Found::None);
         if let Found::Live(user, _) = &result {
-            matching.claimed.insert(account.worker_id.clone(), user.id.clone());
+            matching.claimed.insert(&account.worker_id, &user.id);
         }
         let disposition = match (&account.stage, result) {
             (_, Found::Skip(reason)) => {

@@ -1,5 +1,6 @@
 //! `Store`: the connection pool (SQLite or PostgreSQL, chosen by URL), opening and migrating, and the small
-//! key-value parts of the schema (policy revisions, cached observations).
+//! key-value parts of the schema (policy revisions, cached observations: the delta links in `observations`, the
+//! state, tens of megabytes of JSON for a large tenant, in `observation_states`).
 //!
 //! Runs, steps and audit entries are in `runs.rs`. Every query is written once with `$N` placeholders (which both
 //! SQLite and PostgreSQL accept) and run against whichever pool the store holds via the `on_pool!` and
@@ -133,7 +134,8 @@ impl Store {
     }
 
     /// Replaces only the delta links of a tenant's cached observation (when the delta brought no change, the
-    /// cached state stays as it is and is not written again). Does nothing when nothing is cached.
+    /// cached state stays as it is and is not written again). Does nothing when nothing is cached. The state is
+    /// kept in a table of its own (`observation_states`), so this rewrites a small row, not the state.
     ///
     /// # Errors
     /// A database error.
@@ -164,24 +166,30 @@ impl Store {
     ) -> Result<()> {
         let now = time::to_text(Utc::now());
         let full_at = time::to_text(full_at);
-        on_pool!(self, |pool| {
+        let operation = format!("saving the observation of tenant {tenant}");
+        in_transaction!(self, operation, |tx| {
             sqlx::query(
-                "INSERT INTO observations (tenant, observed_json, delta_links_json, full_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (tenant) DO UPDATE SET observed_json = excluded.observed_json, \
-                 delta_links_json = excluded.delta_links_json, full_at = excluded.full_at, \
-                 updated_at = excluded.updated_at",
+                "INSERT INTO observations (tenant, delta_links_json, full_at, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant) DO UPDATE SET delta_links_json = excluded.delta_links_json, \
+                 full_at = excluded.full_at, updated_at = excluded.updated_at",
             )
             .bind(tenant)
-            .bind(observed_json)
             .bind(delta_links_json)
             .bind(&full_at)
             .bind(&now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
-            .map(|_| ())
-        })
-        .map_err(Error::database(format!("saving the observation of tenant {tenant}")))?;
+            .map_err(Error::database(operation.clone()))?;
+            sqlx::query(
+                "INSERT INTO observation_states (tenant, observed_json) VALUES ($1, $2) \
+                 ON CONFLICT (tenant) DO UPDATE SET observed_json = excluded.observed_json",
+            )
+            .bind(tenant)
+            .bind(observed_json)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::database(operation.clone()))?;
+        });
         Ok(())
     }
 
@@ -193,7 +201,8 @@ impl Store {
         let operation = format!("loading the observation of tenant {tenant}");
         let row = on_pool!(self, |pool| {
             sqlx::query_as::<_, (String, String, String, String)>(
-                "SELECT observed_json, delta_links_json, full_at, updated_at FROM observations WHERE tenant = $1",
+                "SELECT s.observed_json, o.delta_links_json, o.full_at, o.updated_at \
+                 FROM observations o JOIN observation_states s ON s.tenant = o.tenant WHERE o.tenant = $1",
             )
             .bind(tenant)
             .fetch_optional(pool)

@@ -192,7 +192,7 @@ async fn sqlite_and_postgres_migrations_define_the_same_schema() {
 
     // Guard against a dump that sees nothing (which would compare equal too).
     let names: Vec<&str> = sqlite.keys().map(String::as_str).collect();
-    let expected = ["audit_entries", "observations", "policy_revisions", "runs", "steps"];
+    let expected = ["audit_entries", "observation_states", "observations", "policy_revisions", "runs", "steps"];
     let connection_tables = ["connection_certificates", "connection_secrets", "connections", "oauth_states"];
     for table in expected.into_iter().chain(connection_tables) {
         assert!(names.contains(&table), "table {table} is missing: {names:?}");

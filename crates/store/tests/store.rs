@@ -214,6 +214,16 @@ async fn observation_upsert(db: TestDb) {
     assert_eq!(second.full_at, at(7, 0));
     assert!(second.updated_at >= first.updated_at);
     assert_eq!(store.load_observation("fabrikam").await.unwrap().unwrap().full_at, at(6, 30));
+
+    // Moving the delta links on keeps the state (stored apart from them) and the time of the full read.
+    store.save_delta_links("contoso", r#"{"users":"link-3"}"#).await.unwrap();
+    let third = store.load_observation("contoso").await.unwrap().unwrap();
+    assert_eq!(third.observed_json, r#"{"users":[1]}"#);
+    assert_eq!(third.delta_links_json, r#"{"users":"link-3"}"#);
+    assert_eq!(third.full_at, at(7, 0));
+    assert!(third.updated_at >= second.updated_at);
+    store.save_delta_links("unknown", "{}").await.unwrap();
+    assert_eq!(store.load_observation("unknown").await.unwrap(), None);
 }
 
 async fn audit_query_by_worker(db: TestDb) {

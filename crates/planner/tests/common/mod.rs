@@ -16,7 +16,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use model::{
@@ -191,8 +191,8 @@ fn worker(id: &str, words: &[String]) -> DesiredAccount {
         name_candidates: Vec::new(),
         attributes: model::AttributeMap::new(),
         manager: None,
-        groups: BTreeMap::new(),
-        licenses: BTreeMap::new(),
+        groups: model::VecMap::new(),
+        licenses: model::VecMap::new(),
         previous_ids: Vec::new(),
         secondary_key: None,
         keep_account: false,
@@ -250,7 +250,7 @@ fn user(id: &str, words: &[String]) -> DirectoryUser {
         account_enabled: true,
         attributes: model::AttributeMap::new(),
         manager: None,
-        licenses: BTreeSet::new(),
+        licenses: model::VecSet::new(),
     };
     for word in words {
         let (key, value) = word.split_once('=').unwrap_or((word, ""));
