@@ -14,6 +14,23 @@ use store::ConnectionStatus;
 use tokio::net::TcpListener;
 use vault::MasterKeyRing;
 
+/// Runs the command's link in a task; returns the task and the sign-in URL it showed.
+async fn start_link(
+    service: &ConnectionService,
+    id: store::ConnectionId,
+    listener: TcpListener,
+) -> (tokio::task::JoinHandle<anyhow::Result<engine::connections::ConnectionView>>, String) {
+    let (url_sender, url_receiver) = tokio::sync::oneshot::channel::<String>();
+    let service = service.clone();
+    let linking = tokio::spawn(async move {
+        cli::connection_command::link_and_wait(&service, id, None, listener, Duration::from_secs(120), |url| {
+            let _ = url_sender.send(url.to_string());
+        })
+        .await
+    });
+    (linking, url_receiver.await.expect("the URL is shown"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_waits_for_the_callback_on_its_own_listener() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -47,24 +64,7 @@ async fn link_waits_for_the_callback_on_its_own_listener() {
         .await
         .expect("created");
 
-    let (url_sender, url_receiver) = tokio::sync::oneshot::channel::<String>();
-    let linking = {
-        let service = service.clone();
-        tokio::spawn(async move {
-            cli::connection_command::link_and_wait(
-                &service,
-                view.connection.id,
-                None,
-                listener,
-                Duration::from_secs(120),
-                |url| {
-                    let _ = url_sender.send(url.to_string());
-                },
-            )
-            .await
-        })
-    };
-    let url = url_receiver.await.expect("the URL is shown");
+    let (linking, url) = start_link(&service, view.connection.id, listener).await;
     let browser = Browser::new(&sandbox);
     let landing = browser.sign_in_with(&browser.open(&url).await.page(), "admin@contoso.com", "Sandbox!Pass1").await;
     let landing = match landing {
@@ -92,24 +92,7 @@ async fn link_waits_for_the_callback_on_its_own_listener() {
 
     // Again, with the real answer.
     let listener = TcpListener::bind(base.trim_start_matches("http://")).await.expect("bind the same address");
-    let (url_sender, url_receiver) = tokio::sync::oneshot::channel::<String>();
-    let linking = {
-        let service = service.clone();
-        tokio::spawn(async move {
-            cli::connection_command::link_and_wait(
-                &service,
-                view.connection.id,
-                None,
-                listener,
-                Duration::from_secs(120),
-                |url| {
-                    let _ = url_sender.send(url.to_string());
-                },
-            )
-            .await
-        })
-    };
-    let url = url_receiver.await.expect("the URL is shown");
+    let (linking, url) = start_link(&service, view.connection.id, listener).await;
     let Landing::Callback(query) = browser.open(&url).await else { panic!("signed in and consented before") };
     let page = http
         .get(format!("{base}/oauth/callback?{query}"))

@@ -57,6 +57,21 @@ async fn service(sandbox: &RunningSandbox, dir: &Path) -> ConnectionService {
     )
 }
 
+/// Uploads a certificate to an app registration, as an admin does in the Entra admin center.
+async fn upload_certificate(sandbox: &RunningSandbox, app_id: &str, pem: &str) {
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("CA")])
+        .build()
+        .expect("client");
+    let response = http
+        .post(format!("{}/apps/{app_id}/certificates", sandbox.admin_base()))
+        .json(&serde_json::json!({ "pem": pem }))
+        .send()
+        .await
+        .expect("admin API");
+    assert_eq!(response.status(), 201);
+}
+
 /// Link Account as `upn` through the sandbox's pages, consenting for the organisation when asked; returns the
 /// callback's query.
 async fn sign_in_and_consent(browser: &Browser, url: &str, upn: &str) -> String {
@@ -276,17 +291,7 @@ async fn a_customer_owned_app_with_a_generated_certificate_connects_once_the_cer
     assert!(report.lines.iter().any(|line| line.text.contains("AADSTS700027")), "{report:?}");
 
     let pem = service.public_certificate(id, &certificate.sha1_thumbprint).await.expect("download");
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("CA")])
-        .build()
-        .expect("client");
-    let response = http
-        .post(format!("{}/apps/{}/certificates", sandbox.admin_base(), support::CONTOSO_APP))
-        .json(&serde_json::json!({ "pem": pem }))
-        .send()
-        .await
-        .expect("admin API");
-    assert_eq!(response.status(), 201);
+    upload_certificate(&sandbox, support::CONTOSO_APP, &pem).await;
 
     let report = service.test(id).await.expect("tested");
     assert!(report.passed, "{report:?}");
@@ -559,17 +564,7 @@ async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated
         .expect("created");
     assert_eq!(view.kind_label(), "Exchange Online — app-only certificate");
     let certificate = view.certificates.first().expect("a generated certificate");
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("CA")])
-        .build()
-        .expect("client");
-    let response = http
-        .post(format!("{}/apps/{}/certificates", sandbox.admin_base(), support::CONTOSO_APP))
-        .json(&serde_json::json!({ "pem": certificate.certificate_pem }))
-        .send()
-        .await
-        .expect("admin API");
-    assert_eq!(response.status(), 201);
+    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
     let token =
         service.token_provider(view.connection.id).await.expect("provider").access_token().await.expect("token");
     let granted = vault::granted_permissions(&token.token).expect("claims");
