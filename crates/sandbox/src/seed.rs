@@ -15,6 +15,7 @@ use crate::directory::app::{App, AppCertificate, ClientSecret, DelegatedGrant, R
 use crate::directory::group::Group;
 use crate::directory::tenant::{Domain, ServicePlan, Sku, Tenant};
 use crate::directory::user::{AssignedLicense, User};
+use crate::exchange::model::{RoleGroup, RoleGroupMember};
 use crate::permissions::Resource;
 
 /// Suffixes of the initial (`*.onmicrosoft.*`) domain each cloud gives a new tenant.
@@ -66,6 +67,23 @@ pub struct TenantSeed {
     /// Delegated consent already given.
     #[serde(default)]
     pub delegated_grants: Vec<GrantSeed>,
+    /// Exchange RBAC role groups: custom ones, or members added to a built-in one.
+    #[serde(default)]
+    pub role_groups: Vec<RoleGroupSeed>,
+}
+
+/// An Exchange role group.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGroupSeed {
+    /// Name; a built-in group's name (`Organization Management`, …) adds members to it.
+    pub name: String,
+    /// Management roles (for a custom group; a built-in group keeps its own).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Members: user UPNs, or `app:{client id}` for an application's service principal.
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 /// A SKU.
@@ -393,6 +411,7 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
         }
         ids_by_upn.insert(user_seed.upn.to_ascii_lowercase(), id);
         tenant.insert_user(user);
+        crate::exchange::lifecycle::provision_at_once(&mut tenant, id, now);
     }
     for user_seed in &seed.users {
         if let Some(manager) = &user_seed.manager {
@@ -481,7 +500,59 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
             scopes: grant.scopes.iter().cloned().collect(),
         });
     }
+    build_role_groups(seed, &mut tenant, &ids_by_upn).map_err(context)?;
     Ok(tenant)
+}
+
+fn build_role_groups(
+    seed: &TenantSeed,
+    tenant: &mut Tenant,
+    ids_by_upn: &BTreeMap<String, Uuid>,
+) -> Result<(), String> {
+    crate::exchange::rbac::ensure_built_in(&mut tenant.exchange);
+    for group_seed in &seed.role_groups {
+        let mut members = BTreeSet::new();
+        for member in &group_seed.members {
+            let parsed = match member.strip_prefix("app:") {
+                Some(app_id) => RoleGroupMember::App(
+                    Uuid::parse_str(app_id.trim())
+                        .map_err(|_| format!("role group {}: member {member} is not app:<GUID>", group_seed.name))?,
+                ),
+                None => RoleGroupMember::User(*ids_by_upn.get(&member.to_ascii_lowercase()).ok_or_else(|| {
+                    format!("role group {}: member {member} is not a user of this tenant", group_seed.name)
+                })?),
+            };
+            members.insert(parsed);
+        }
+        for role in &group_seed.roles {
+            if !crate::exchange::rbac::ROLES.contains(&role.as_str()) {
+                return Err(format!(
+                    "role group {}: unknown role {role:?} (known: {})",
+                    group_seed.name,
+                    crate::exchange::rbac::ROLES.join(", ")
+                ));
+            }
+        }
+        match tenant.exchange.role_groups.iter_mut().find(|group| group.name.eq_ignore_ascii_case(&group_seed.name)) {
+            Some(existing) if existing.built_in => {
+                if !group_seed.roles.is_empty() {
+                    return Err(format!(
+                        "role group {}: a built-in role group's roles cannot be changed",
+                        group_seed.name
+                    ));
+                }
+                existing.members.extend(members);
+            }
+            Some(_) => return Err(format!("role group {} is defined twice", group_seed.name)),
+            None => tenant.exchange.role_groups.push(RoleGroup {
+                name: group_seed.name.clone(),
+                built_in: false,
+                roles: group_seed.roles.iter().cloned().collect(),
+                members,
+            }),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::dispatch::Routers;
+use crate::exchange::throttle::ExchangeLimits;
 use crate::identity::IdentityState;
 use crate::keys::SigningKeys;
 use crate::knobs::KnobState;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub knobs: KnobState,
     /// Verified access tokens.
     pub token_cache: TokenCache,
+    /// The Exchange admin API's rate and concurrency limits.
+    pub exchange_limits: ExchangeLimits,
     pub(crate) routers: OnceLock<Routers>,
 }
 
@@ -42,6 +45,7 @@ impl AppState {
             identity: IdentityState::default(),
             knobs,
             token_cache: TokenCache::default(),
+            exchange_limits: ExchangeLimits::default(),
             routers: OnceLock::new(),
         }
     }

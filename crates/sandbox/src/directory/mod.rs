@@ -31,6 +31,7 @@ impl Directory {
     /// Adds (or replaces) a tenant.
     pub fn insert_tenant(&self, mut tenant: Tenant) -> TenantRef {
         tenant.rebuild_indexes();
+        crate::exchange::rbac::ensure_built_in(&mut tenant.exchange);
         let id = tenant.id;
         let tenant = Arc::new(RwLock::new(tenant));
         self.tenants.write().insert(id, tenant.clone());

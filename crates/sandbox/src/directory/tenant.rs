@@ -15,6 +15,7 @@ use super::app::{ConsentRequest, DelegatedGrant, ServicePrincipal};
 use super::group::Group;
 use super::user::User;
 use crate::cloud::Cloud;
+use crate::exchange::model::ExchangeData;
 
 /// A verified domain of the tenant.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -133,7 +134,7 @@ pub struct Conflict {
 }
 
 /// A tenant.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Tenant {
     /// Tenant id.
     pub id: Uuid,
@@ -167,6 +168,10 @@ pub struct Tenant {
     /// Manager changes, oldest first (absent from state files of older versions).
     #[serde(default)]
     pub manager_log: Vec<ManagerChange>,
+    /// What Exchange Online keeps about the tenant's recipients: mailboxes, group settings, role groups and
+    /// the data-loss record (absent from state files of older versions).
+    #[serde(default)]
+    pub exchange: ExchangeData,
     /// Latest change per object, by sequence number (rebuilt on load).
     #[serde(skip)]
     pub changes: BTreeMap<u64, ChangeRef>,
@@ -197,6 +202,7 @@ impl Tenant {
             membership_log: Vec::new(),
             property_log: Vec::new(),
             manager_log: Vec::new(),
+            exchange: ExchangeData::default(),
             changes: BTreeMap::new(),
             upn_index: HashMap::new(),
             address_index: HashMap::new(),

@@ -238,7 +238,11 @@ pub async fn restore_deleted_item(call: Call, Path(key): Path<String>, body: Byt
         let (id, kind) = deleted_kind(&tenant, &key)?;
         authorize_write(&call.caller, &tenant, kind)?;
         match kind {
-            EntityKind::User => restore_user(&mut tenant, id, &options)?,
+            EntityKind::User => {
+                restore_user(&mut tenant, id, &options)?;
+                let delay = call.state.knobs.mailbox_provisioning_delay();
+                crate::exchange::lifecycle::after_user_restored(&mut tenant, id, call.now, delay);
+            }
             EntityKind::Group => restore_group(&mut tenant, id, &options)?,
         }
         render_deleted_entity(&tenant, id, &view, None).ok_or_else(|| GraphError::not_found(&key))?

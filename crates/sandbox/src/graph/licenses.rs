@@ -126,6 +126,8 @@ pub async fn assign_license(call: Call, Path(key): Path<String>, body: Bytes) ->
                 user_write::set_mail(user, Some(address));
             }
         });
+        let delay = call.state.knobs.mailbox_provisioning_delay();
+        crate::exchange::lifecycle::after_licence_change(&mut tenant, user_id, call.now, delay);
         let user = tenant.users.get(&user_id).ok_or_else(|| GraphError::not_found(&key))?;
         view.render(user, None)
     };

@@ -183,6 +183,7 @@ pub async fn delete_user(call: Call, Path(key): Path<String>) -> GraphResult<Sta
     let id = target.id;
     permissions::authorize_user_delete(&call.caller, &tenant, target)?;
     tenant.update_user(id, |user| user.deleted = Some(call.now));
+    crate::exchange::lifecycle::after_user_deleted(&mut tenant, id, call.now);
     super::deleted_items::purge_expired(&mut tenant, call.now);
     Ok(StatusCode::NO_CONTENT)
 }

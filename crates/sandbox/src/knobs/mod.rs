@@ -47,6 +47,8 @@ pub struct KnobStats {
     pub dropped_connections: u64,
     /// Requests refused by the Graph identity throttling buckets.
     pub throttled_requests: u64,
+    /// Exchange admin API requests refused by its rate limit or its concurrency limit.
+    pub exchange_throttled_requests: u64,
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +58,7 @@ struct StatCounters {
     injected_errors: AtomicU64,
     dropped_connections: AtomicU64,
     throttled_requests: AtomicU64,
+    exchange_throttled_requests: AtomicU64,
 }
 
 /// Knob settings plus their runtime state: the random source, fault-plan counters, throttling buckets and
@@ -143,9 +146,20 @@ impl KnobState {
         chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX / 1_000))
     }
 
+    /// How long a new mailbox takes to provision (the `mailbox_provisioning_delay_ms` knob).
+    pub fn mailbox_provisioning_delay(&self) -> chrono::Duration {
+        let ms = self.settings.read().mailbox_provisioning_delay_ms;
+        chrono::Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX / 1_000))
+    }
+
     /// Whether Graph identity throttling is on.
     pub fn throttling(&self) -> bool {
         self.throttling.load(Ordering::Relaxed)
+    }
+
+    /// Counts one Exchange request refused by its rate or concurrency limit.
+    pub fn count_exchange_throttled(&self) {
+        self.stats.exchange_throttled_requests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// What the knobs have done so far.
@@ -157,6 +171,7 @@ impl KnobState {
             injected_errors: load(&self.stats.injected_errors),
             dropped_connections: load(&self.stats.dropped_connections),
             throttled_requests: load(&self.stats.throttled_requests),
+            exchange_throttled_requests: load(&self.stats.exchange_throttled_requests),
         }
     }
 

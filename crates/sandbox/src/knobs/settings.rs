@@ -93,6 +93,15 @@ pub struct Knobs {
     pub retry_after_seconds: u64,
     /// Explicit fault rules, checked in order before the random faults; the first rule that fires wins.
     pub fault_plan: Vec<FaultRule>,
+    /// How long after a user first holds a licence with an Exchange plan its mailbox exists for Exchange
+    /// cmdlets, in milliseconds of the sandbox clock. Zero = at once.
+    pub mailbox_provisioning_delay_ms: u64,
+    /// Overrides the Exchange admin API's request quota per app and tenant per (scaled) 10-minute window
+    /// (the service reports 30,000 in `Rate-Limit-Limit`). Enforced only with `throttling` on.
+    pub exchange_request_quota: Option<u32>,
+    /// Requests the Exchange admin API serves at once per tenant; more answer 429 "maximum number of
+    /// concurrent requests". Enforced only with `throttling` on. Default 10.
+    pub exchange_max_concurrency: Option<u32>,
     /// Also apply latency, drops and injected errors to the login host (by default only Graph and Exchange
     /// requests are affected; the sandbox admin API never is).
     pub include_login: bool,
@@ -116,6 +125,9 @@ impl Default for Knobs {
             drop_rate: 0.0,
             retry_after_seconds: 1,
             fault_plan: Vec::new(),
+            mailbox_provisioning_delay_ms: 0,
+            exchange_request_quota: None,
+            exchange_max_concurrency: None,
             include_login: false,
         }
     }
@@ -183,6 +195,8 @@ impl Knobs {
             ("resource_unit_quota", self.resource_unit_quota),
             ("app_tenant_write_quota", self.app_tenant_write_quota),
             ("tenant_write_quota", self.tenant_write_quota),
+            ("exchange_request_quota", self.exchange_request_quota),
+            ("exchange_max_concurrency", self.exchange_max_concurrency),
         ] {
             if quota == Some(0) {
                 return Err(knob_error(name, "must be at least 1"));

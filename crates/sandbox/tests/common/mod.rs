@@ -93,6 +93,29 @@ pub fn user_token(sandbox: &RunningSandbox, user_id: &str, scopes: &[&str]) -> S
     sandbox::tokens::sign(&sandbox.state().keys, &claims)
 }
 
+/// The client id of Exchange Online PowerShell (its delegated tokens carry this `appid`).
+pub const EXO_MODULE_APP: &str = "fb78d390-0c51-40cd-8e17-fdbfab77341b";
+/// Contoso's Exchange service account (member of the "Tenure Provisioning" role group).
+pub const EXCHANGE_SVC: &str = "0b1c2d3e-0000-4000-8000-000000000006";
+
+/// An app-only Exchange Online token (`Exchange.ManageAsApp`) for Contoso's app.
+pub fn exchange_app_token(sandbox: &RunningSandbox) -> String {
+    let mut claims = base_claims(sandbox, CONTOSO, "https://outlook.office365.com");
+    claims.appid = CONTOSO_APP.into();
+    claims.roles = Some(vec!["Exchange.ManageAsApp".to_string()]);
+    sandbox::tokens::sign(&sandbox.state().keys, &claims)
+}
+
+/// A delegated Exchange Online token (`Exchange.Manage`) for a Contoso user.
+pub fn exchange_user_token(sandbox: &RunningSandbox, user_id: &str) -> String {
+    let mut claims = base_claims(sandbox, CONTOSO, "https://outlook.office365.com");
+    claims.idtyp = "user".into();
+    claims.appid = EXO_MODULE_APP.into();
+    claims.oid = user_id.to_string();
+    claims.scp = Some("Exchange.Manage".into());
+    sandbox::tokens::sign(&sandbox.state().keys, &claims)
+}
+
 /// The full-power app token Tenure's customer-owned connection gets.
 pub fn tenure_app_token(sandbox: &RunningSandbox) -> String {
     app_token(
