@@ -86,7 +86,7 @@ async fn twenty_creates_and_twenty_memberships_go_in_one_batch_each() {
     let (state, _) = client.observe_full().await.expect("observe");
     let members = &state.groups[&ObjectId(ALL_STAFF.into())].members;
     assert_eq!(members.len(), 23);
-    assert_eq!(state.users.len(), 25);
+    assert_eq!(state.users.len(), 26, "20 new users and the 6 sample users");
 
     let too_many = client.send_batch((0..21).map(create).collect()).await.expect_err("21 requests");
     assert!(!too_many.is_transient());
@@ -114,7 +114,7 @@ async fn failed_and_throttled_sub_requests_are_retried_honouring_retry_after() {
     assert!(stats.concurrency_limit < 4, "a 429 halves the concurrency limit: {stats:?}");
     assert_eq!(sandbox.state().knobs.stats().injected_errors, 2);
     let (state, _) = client.observe_full().await.expect("observe");
-    assert_eq!(state.users.len(), 10, "every user was created exactly once");
+    assert_eq!(state.users.len(), 11, "every user was created exactly once (beside the 6 sample users)");
 }
 
 #[tokio::test]
@@ -146,7 +146,7 @@ async fn direct_requests_survive_dropped_connections_and_gateway_timeouts() {
     let client = client(&sandbox, 3, 4);
     let (state, _) = client.observe_full().await.expect("observe despite faults");
     assert_eq!(state.skus.len(), 2);
-    assert_eq!(state.users.len(), 5);
+    assert_eq!(state.users.len(), 6);
     let stats = client.stats();
     assert_eq!(stats.retries, 2, "{stats:?}");
     assert_eq!(stats.http_requests, 6);

@@ -54,7 +54,7 @@ async fn a_full_observation_reads_the_seeded_tenant() {
     assert!(alex.proxy_addresses.iter().any(|address| address == "SMTP:alex.wilber@contoso.com"), "{alex:?}");
     assert_eq!(by_employee["1001"].manager, None);
     assert!(by_employee["1003"].licenses.is_empty());
-    assert_eq!(state.users.len(), 5);
+    assert_eq!(state.users.len(), 6, "the 6 sample users of Contoso");
 
     let all_staff = &state.groups[&oid(ALL_STAFF)];
     assert_eq!(all_staff.mail_nickname, "allstaff");

@@ -90,7 +90,7 @@ async fn the_tenant_list_counts_live_users_and_groups_per_tenant() {
     assert_eq!(contoso["name"], "Contoso");
     assert_eq!(contoso["cloud"], "Global");
     assert_eq!(contoso["domains"], json!(["contoso.onmicrosoft.com", "contoso.com"]));
-    assert_eq!(contoso["users"], 5);
+    assert_eq!(contoso["users"], 6);
     assert_eq!(contoso["groups"], 4);
     let fabrikam = tenants.iter().find(|tenant| tenant["id"] == common::FABRIKAM).expect("Fabrikam listed");
     assert_eq!(fabrikam["cloud"], "UsGovHigh");
@@ -102,7 +102,7 @@ async fn the_tenant_list_counts_live_users_and_groups_per_tenant() {
     assert!(tenant.write().update_user(adele, |user| user.deleted = Some(now)));
     let (_, body) = get(&client, format!("{}/tenants", sandbox.admin_base())).await;
     let contoso = body.as_array().expect("array").iter().find(|tenant| tenant["id"] == common::CONTOSO).cloned();
-    assert_eq!(contoso.expect("Contoso")["users"], 4);
+    assert_eq!(contoso.expect("Contoso")["users"], 5);
 }
 
 #[tokio::test]

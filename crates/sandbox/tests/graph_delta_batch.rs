@@ -173,7 +173,7 @@ async fn the_first_round_pages_through_every_user_in_id_order_and_ends_with_a_de
     sorted.sort_by_key(|id| Uuid::parse_str(id).expect("uuid"));
     sorted.dedup();
     assert_eq!(seen, sorted, "every user once, in id order");
-    assert_eq!(seen.len(), 455, "450 new users and the 5 sample users");
+    assert_eq!(seen.len(), 456, "450 new users and the 6 sample users");
     assert!(delta_link.starts_with(&format!("{}/v1.0/users/delta?$deltatoken=", harness.sandbox.https_base())));
 
     // Without changes, the next round is empty and hands out another deltaLink.
