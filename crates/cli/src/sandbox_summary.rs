@@ -49,6 +49,8 @@ pub struct TenantSummary {
     pub authority: String,
     /// The Graph v1.0 base URL of the tenant's cloud.
     pub graph: String,
+    /// The tenant's Exchange Online admin API endpoint (`…/adminapi/beta/{tenant}/InvokeCommand`).
+    pub exchange: String,
 }
 
 /// One app registration.
@@ -90,14 +92,22 @@ fn client_address(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// The authority and Graph base of a tenant: Global is addressed by loopback alone, the other clouds by their
-/// host name as the first path segment.
-fn cloud_endpoints(https: &str, cloud: Cloud, tenant_id: &str) -> (String, String) {
+/// The authority, Graph base and Exchange `InvokeCommand` URL of a tenant: Global is addressed by loopback
+/// alone, the other clouds by their host name as the first path segment.
+fn cloud_endpoints(https: &str, cloud: Cloud, tenant_id: &str) -> (String, String, String) {
     if cloud == Cloud::Global {
-        return (format!("{https}/{tenant_id}"), format!("{https}/v1.0"));
+        return (
+            format!("{https}/{tenant_id}"),
+            format!("{https}/v1.0"),
+            format!("{https}/adminapi/beta/{tenant_id}/InvokeCommand"),
+        );
     }
     let hosts = cloud.hosts();
-    (format!("{https}/{}/{tenant_id}", hosts.login[0]), format!("{https}/{}/v1.0", hosts.graph))
+    (
+        format!("{https}/{}/{tenant_id}", hosts.login[0]),
+        format!("{https}/{}/v1.0", hosts.graph),
+        format!("{https}/{}/adminapi/beta/{tenant_id}/InvokeCommand", hosts.exchange[0]),
+    )
 }
 
 /// A cloud's everyday name.
@@ -124,13 +134,14 @@ impl Summary {
             .map(|tenant| {
                 let tenant = tenant.read();
                 let id = tenant.id.to_string();
-                let (authority, graph) = cloud_endpoints(&https, tenant.cloud, &id);
+                let (authority, graph, exchange) = cloud_endpoints(&https, tenant.cloud, &id);
                 TenantSummary {
                     name: tenant.display_name.clone(),
                     cloud: tenant.cloud,
                     domains: tenant.domains.iter().map(|domain| domain.name.clone()).collect(),
                     authority,
                     graph,
+                    exchange,
                     id,
                 }
             })
@@ -229,6 +240,7 @@ impl Summary {
             let _ = writeln!(text, "    domains    {}", tenant.domains.join(", "));
             let _ = writeln!(text, "    authority  {}", tenant.authority);
             let _ = writeln!(text, "    graph      {}", tenant.graph);
+            let _ = writeln!(text, "    exchange   {}", tenant.exchange);
         }
 
         let _ = writeln!(text, "\nApps");

@@ -542,9 +542,49 @@ async fn an_exchange_service_account_links_for_the_exchange_resource() {
     let report = service.test(linked.connection.id).await.expect("tested");
     assert!(report.lines.iter().any(|line| line.ok && line.text.starts_with("Token acquired")), "{report:?}");
     assert!(
-        report.lines.iter().any(|line| line.text.starts_with("Exchange Online: reading one mailbox")),
+        report.lines.iter().any(|line| line.ok && line.text.starts_with("Exchange Online: reading one mailbox")),
         "{report:?}"
     );
+    for role in ["Mail Recipients", "Security Group Creation and Membership", "Distribution Groups"] {
+        let held = format!("Exchange role \"{role}\": held.");
+        assert!(report.lines.iter().any(|line| line.ok && line.text == held), "{role}: {report:?}");
+    }
+    assert!(report.passed, "{report:?}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_exchange_role_group_missing_a_role_fails_the_test_naming_the_role() {
+    let sandbox = start_sandbox_with(|text| {
+        text.replace(
+            r#"roles = ["Distribution Groups", "Security Group Creation and Membership", "Mail Recipients"]"#,
+            r#"roles = ["Distribution Groups", "Mail Recipients"]"#,
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let view = service
+        .create(NewConnectionRequest::ExchangeApp {
+            name: "contoso-exchange-app".into(),
+            cloud: NationalCloud::Global,
+            tenant_id: support::CONTOSO_TENANT.into(),
+            client_id: support::CONTOSO_APP.into(),
+        })
+        .await
+        .expect("created");
+    let certificate = view.certificates.first().expect("a generated certificate");
+    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
+    let report = service.test(view.connection.id).await.expect("tested");
+    assert!(!report.passed, "{report:?}");
+    let missing = report.lines.iter().find(|line| !line.ok).expect("a failing line");
+    assert_eq!(
+        missing.text,
+        "Exchange role \"Security Group Creation and Membership\" is missing from the account's role group: members \
+         of mail-enabled security groups cannot be added or removed."
+    );
+    let failing = report.lines.iter().filter(|line| !line.ok).count();
+    assert_eq!(failing, 1, "only that role is reported: {report:?}");
     sandbox.shutdown().await;
 }
 

@@ -11,6 +11,7 @@ use store::{Connection, ConnectionAuth, ConnectionId, ConnectionKind};
 use vault::permissions::{Feature, GrantType};
 
 use super::credentials::Resource;
+use super::exchange_roles::{self, Verdict};
 use super::{ConnectionError, ConnectionService};
 
 /// A certificate closer than this to its expiry is reported for renewal.
@@ -86,6 +87,9 @@ impl ConnectionService {
             }
             let tenant = granted.tenant_id.clone().or_else(|| connection.tenant_id.clone()).unwrap_or_default();
             self.probe(&connection, &token, &tenant, &mut report).await;
+            if connection.kind == ConnectionKind::Exchange {
+                self.check_exchange_roles(&connection, &token, &tenant, &mut report).await;
+            }
             if report.passed && connection.auth != ConnectionAuth::Delegated {
                 let mut permissions = granted.roles.clone();
                 permissions.sort();
@@ -177,6 +181,33 @@ impl ConnectionService {
             Err(error) => {
                 report.push(false, format!("The token could not be read: {error}."));
                 None
+            }
+        }
+    }
+
+    /// The Exchange management roles Tenure needs, probed without changing anything.
+    async fn check_exchange_roles(
+        &self,
+        connection: &Connection,
+        token: &model::Secret,
+        tenant: &str,
+        report: &mut TestReport,
+    ) {
+        let Ok(client) = probe_client(self.inner.settings.ca_pem.as_deref()) else { return };
+        let url = format!("{}/adminapi/beta/{tenant}/InvokeCommand", self.exchange_base(connection.cloud));
+        for finding in exchange_roles::probe_roles(&client, &url, token.expose()).await {
+            match finding.verdict {
+                Verdict::Held => report.push(true, format!("Exchange role \"{}\": held.", finding.role)),
+                Verdict::Missing => report.push(
+                    false,
+                    format!(
+                        "Exchange role \"{}\" is missing from the account's role group: {}.",
+                        finding.role, finding.consequence
+                    ),
+                ),
+                Verdict::Unknown(answer) => {
+                    report.push(false, format!("Exchange role \"{}\" could not be checked: {answer}.", finding.role))
+                }
             }
         }
     }

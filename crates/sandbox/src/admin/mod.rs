@@ -8,6 +8,7 @@
 
 mod credentials;
 mod error;
+mod exchange;
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use chrono::Duration;
 use http::StatusCode;
 use serde::Deserialize;
@@ -43,6 +44,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_sandbox/apps/{app_id}/certificates", post(credentials::add_certificate))
         .route("/_sandbox/apps/{app_id}/secrets", post(credentials::add_secret))
         .route("/_sandbox/tenants", get(list_tenants))
+        .route("/_sandbox/tenants/{tenant}/exchange/data-loss", get(exchange::data_loss))
+        .route("/_sandbox/tenants/{tenant}/exchange/mailboxes", get(exchange::mailboxes))
+        .route("/_sandbox/tenants/{tenant}/exchange/role-groups", get(exchange::role_groups))
+        .route(
+            "/_sandbox/tenants/{tenant}/exchange/role-groups/{name}",
+            put(exchange::put_role_group).delete(exchange::delete_role_group),
+        )
         .with_state(state.clone())
         .merge(crate::identity::admin_routes(state))
         .fallback(|| async { AdminError::new(StatusCode::NOT_FOUND, "not_found", "no such sandbox admin endpoint") })
