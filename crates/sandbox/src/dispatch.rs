@@ -96,9 +96,7 @@ pub async fn dispatch(state: Arc<AppState>, mut request: Request) -> Response {
         RequestContext { service, cloud, explicit_host, public_base: format!("{scheme}://{authority}{prefix}") };
     request.extensions_mut().insert(context.clone());
 
-    if let Some(response) =
-        crate::knobs::before_request(&state, &context, request.method(), request.uri(), request.headers()).await
-    {
+    if let Some(response) = crate::knobs::before_request(&state, &context, &mut request).await {
         return response;
     }
 

@@ -265,6 +265,7 @@ fn fingerprint(state: &AppState) -> u64 {
         let tenant = tenant.read();
         (tenant.id, tenant.seq, tenant.users.len(), tenant.groups.len(), &tenant.display_name).hash(&mut hasher);
         (tenant.domains.len(), tenant.skus.len(), tenant.tombstones.len()).hash(&mut hasher);
+        (tenant.exchange.revision, tenant.exchange.data_loss.len()).hash(&mut hasher);
         for sku in &tenant.skus {
             sku.enabled_units.hash(&mut hasher);
         }
@@ -304,5 +305,27 @@ pub(crate) async fn autosave(state: Arc<AppState>, file: Arc<StateFile>, mut shu
             Ok(Err(error)) => tracing::warn!(error = %error, "Saving the sandbox state failed."),
             Err(error) => tracing::warn!(error = %error, "The state-saving task failed."),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::SigningKeys;
+    use crate::knobs::KnobState;
+    use crate::tls::TlsMaterial;
+
+    #[test]
+    fn an_exchange_only_change_moves_the_autosave_fingerprint() {
+        let directory = crate::seed::Seed::sample().build(chrono::Utc::now()).expect("the sample builds");
+        let keys = SigningKeys::generate().expect("keys");
+        let tls = TlsMaterial::generate().expect("tls");
+        let state = AppState::new(directory, keys, tls, KnobState::default());
+        let before = fingerprint(&state);
+        let tenant = state.directory.tenant("contoso.com").expect("Contoso");
+        tenant.write().exchange.mailboxes.values_mut().for_each(|mailbox| mailbox.hidden_from_address_lists = true);
+        assert_eq!(fingerprint(&state), before, "an edit without touch() is invisible to the fingerprint");
+        tenant.write().exchange.touch();
+        assert_ne!(fingerprint(&state), before);
     }
 }

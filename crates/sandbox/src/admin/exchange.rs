@@ -238,6 +238,7 @@ fn write_role_group(
             StatusCode::CREATED
         }
     };
+    tenant.exchange.touch();
     let group = tenant
         .exchange
         .role_groups
@@ -275,6 +276,7 @@ pub(super) async fn delete_role_group(
         .into_response(),
         Some(index) => {
             groups.remove(index);
+            tenant.exchange.touch();
             StatusCode::NO_CONTENT.into_response()
         }
     }

@@ -21,6 +21,7 @@ use super::params::{self, Params};
 use super::rbac;
 use super::throttle::RateLimit;
 use crate::dispatch::RequestContext;
+use crate::knobs::DeferredLatency;
 use crate::state::AppState;
 
 /// The `Content-Type` of the service's JSON answers.
@@ -54,6 +55,7 @@ fn parse_query(uri: &Uri) -> Query {
 pub async fn invoke_command(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
+    latency: Option<Extension<DeferredLatency>>,
     Path(tenant_in_url): Path<String>,
     uri: Uri,
     headers: HeaderMap,
@@ -74,6 +76,9 @@ pub async fn invoke_command(
             return refused.into_response();
         }
     };
+    if let Some(Extension(latency)) = latency {
+        latency.spend().await;
+    }
     let rate = match state.exchange_limits.charge(tenant_id, &caller.claims.appid, &knobs, now) {
         Ok(rate) => rate,
         Err((error, rate)) => {
@@ -151,6 +156,9 @@ fn run(
             warnings: Vec::new(),
         };
         let objects = (cmdlet.run)(&mut invocation, &bound)?;
+        if !what_if && !cmdlet.name.starts_with("Get-") {
+            invocation.tenant.exchange.touch();
+        }
         let mut warnings = invocation.warnings;
         if what_if {
             warnings

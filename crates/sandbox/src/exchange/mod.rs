@@ -64,9 +64,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn module_file(
     State(state): State<Arc<AppState>>,
     Extension(context): Extension<RequestContext>,
+    latency: Option<Extension<crate::knobs::DeferredLatency>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(Extension(latency)) = latency {
+        latency.spend().await;
+    }
     let now = state.clock.now();
     let authorization = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok());
     let caller = match caller::authenticate(&state, authorization, &tenant, context.cloud, now) {

@@ -231,9 +231,18 @@ pub struct ExchangeData {
     pub role_groups: Vec<RoleGroup>,
     /// Every mailbox marked for deletion or purged, oldest first.
     pub data_loss: Vec<MailboxLoss>,
+    /// Moves on every Exchange-side write (cmdlets, role-group changes), so the state file's autosave sees
+    /// changes that touch no directory object.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl ExchangeData {
+    /// Records that Exchange-side data changed.
+    pub fn touch(&mut self) {
+        self.revision = self.revision.wrapping_add(1);
+    }
+
     /// The mailbox of `user` if Exchange sees it at `now`.
     pub fn ready_mailbox(&self, user: Uuid, now: DateTime<Utc>) -> Option<&Mailbox> {
         self.mailboxes.get(&user).filter(|mailbox| mailbox.is_ready(now))

@@ -229,25 +229,43 @@ impl KnobState {
     }
 }
 
-/// Runs before a request reaches its service: sleeps for the emulated latency and, for Exchange (and the
-/// login host when `include_login` is set), answers an injected fault or drops the connection. Graph faults
-/// are answered inside Graph's envelope by [`crate::graph::throttle`].
+/// Latency the dispatcher left for the service to spend itself (Exchange spends it while holding its
+/// concurrency slot, as a slow server does), carried in the request's extensions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeferredLatency(pub u64);
+
+impl DeferredLatency {
+    /// Sleeps for the deferred latency.
+    pub async fn spend(self) {
+        if self.0 > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(self.0)).await;
+        }
+    }
+}
+
+/// Runs before a request reaches its service: sleeps for the emulated latency (for Exchange, leaves it in the
+/// request as [`DeferredLatency`] for the service to spend) and, for Exchange (and the login host when
+/// `include_login` is set), answers an injected fault or drops the connection. Graph faults are answered inside
+/// Graph's envelope by [`crate::graph::throttle`].
 pub async fn before_request(
     state: &AppState,
     context: &RequestContext,
-    method: &http::Method,
-    uri: &http::Uri,
-    _headers: &http::HeaderMap,
+    request: &mut axum::extract::Request,
 ) -> Option<Response> {
     let knobs = &state.knobs;
     if !knobs.dispatch_active.load(Ordering::Relaxed) {
         return None;
     }
-    let (delay_ms, fault) = knobs.dispatch_decision(context.service, method, uri.path(), state.clock.now())?;
+    let (delay_ms, fault) =
+        knobs.dispatch_decision(context.service, request.method(), request.uri().path(), state.clock.now())?;
     if delay_ms > 0 {
         knobs.stats.delayed_requests.fetch_add(1, Ordering::Relaxed);
         knobs.stats.total_delay_ms.fetch_add(delay_ms, Ordering::Relaxed);
-        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        if context.service == Service::Exchange && fault.is_none() {
+            request.extensions_mut().insert(DeferredLatency(delay_ms));
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+        }
     }
     let fault = fault?;
     knobs.count_fault(fault);
