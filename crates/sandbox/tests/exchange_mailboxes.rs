@@ -231,7 +231,9 @@ async fn new_shared_mailbox_is_a_disabled_unlicensed_user_in_graph() {
     assert_eq!(mailbox["RecipientTypeDetails"], "SharedMailbox");
     assert_eq!(mailbox["PrimarySmtpAddress"], "sales@contoso.com");
     assert_eq!(mailbox["DisplayName"], "Sales Department");
+    assert_eq!((mailbox["Name"].clone(), mailbox["Alias"].clone()), (json!("Sales Department"), json!("sales")));
     assert_eq!(mailbox["AccountDisabled"], true);
+    assert_eq!(self::mailbox(&api, "Sales Department").await["Alias"], "sales", "the name is an identity");
 
     let id = mailbox["ExternalDirectoryObjectId"].as_str().unwrap_or_default();
     let select = "accountEnabled,assignedLicenses,mail,mailNickname,proxyAddresses,userPrincipalName";

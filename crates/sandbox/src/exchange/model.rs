@@ -73,6 +73,9 @@ pub struct Mailbox {
     pub guid: Uuid,
     /// User or shared.
     pub kind: MailboxKind,
+    /// `Name`, when it was given (`New-Mailbox -Name`); otherwise Exchange names the mailbox after its alias.
+    #[serde(default)]
+    pub name: Option<String>,
     /// When provisioning began (`WhenMailboxCreated` once ready).
     pub created: DateTime<Utc>,
     /// The mailbox exists for Exchange cmdlets from this instant on (provisioning delay).
@@ -100,6 +103,7 @@ impl Mailbox {
             exchange_guid: Uuid::new_v4(),
             guid: Uuid::new_v4(),
             kind,
+            name: None,
             created: now,
             ready_at,
             hidden_from_address_lists: false,

@@ -59,9 +59,10 @@ pub fn distinguished_name(tenant: &Tenant, name: &str) -> String {
     )
 }
 
-/// A mailbox's `Name` (the user's alias: Exchange Online names cloud mailboxes after their alias).
-pub fn mailbox_name(user: &User) -> &str {
-    &user.mail_nickname
+/// A mailbox's (or user's) `Name`: the name it was created with, else its alias (Exchange Online names cloud
+/// mailboxes after their alias).
+pub fn mailbox_name<'a>(tenant: &'a Tenant, user: &'a User) -> &'a str {
+    tenant.exchange.mailboxes.get(&user.id).and_then(|mailbox| mailbox.name.as_deref()).unwrap_or(&user.mail_nickname)
 }
 
 /// A mail-enabled group's `Name`.
@@ -76,7 +77,8 @@ fn user_matches(tenant: &Tenant, user: &User, mailbox: Option<&Mailbox>, key: &s
     user.user_principal_name.eq_ignore_ascii_case(key)
         || user.mail_nickname.eq_ignore_ascii_case(key)
         || user.smtp_addresses().iter().any(|address| address.eq_ignore_ascii_case(key))
-        || distinguished_name(tenant, mailbox_name(user)).eq_ignore_ascii_case(key)
+        || mailbox_name(tenant, user).eq_ignore_ascii_case(key)
+        || distinguished_name(tenant, mailbox_name(tenant, user)).eq_ignore_ascii_case(key)
 }
 
 fn group_matches(tenant: &Tenant, group: &Group, settings: Option<&GroupSettings>, key: &str) -> bool {
@@ -165,7 +167,7 @@ pub fn resolve_user(tenant: &Tenant, identity: &str, now: DateTime<Utc>) -> Exch
 /// The `Name` of any recipient or user by id (for lists such as `ManagedBy` and `GrantSendOnBehalfTo`).
 pub fn name_of(tenant: &Tenant, id: Uuid) -> String {
     if let Some(user) = tenant.users.get(&id) {
-        return mailbox_name(user).to_string();
+        return mailbox_name(tenant, user).to_string();
     }
     if let Some(group) = tenant.groups.get(&id) {
         return group_name(group, tenant.exchange.groups.get(&id)).to_string();
@@ -199,9 +201,9 @@ struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    fn of_user(user: &'a User, guid: Uuid) -> Names<'a> {
+    fn of_user(tenant: &'a Tenant, user: &'a User, guid: Uuid) -> Names<'a> {
         Names {
-            name: mailbox_name(user),
+            name: mailbox_name(tenant, user),
             alias: &user.mail_nickname,
             display_name: &user.display_name,
             addresses: &user.proxy_addresses,
@@ -245,7 +247,7 @@ fn common(tenant: &Tenant, names: &Names<'_>) -> ObjectBuilder {
 /// A mailbox as `Get-Mailbox` returns it.
 pub fn mailbox_object(tenant: &Tenant, user: &User, mailbox: &Mailbox) -> ObjectBuilder {
     let details = mailbox.kind.recipient_type_details();
-    common(tenant, &Names::of_user(user, mailbox.guid))
+    common(tenant, &Names::of_user(tenant, user, mailbox.guid))
         .string("UserPrincipalName", Some(&user.user_principal_name))
         .string("WindowsLiveID", Some(&user.user_principal_name))
         .string("MicrosoftOnlineServicesID", Some(&user.user_principal_name))
@@ -342,7 +344,7 @@ pub fn reduced_recipient(tenant: &Tenant, recipient: Recipient, now: DateTime<Ut
                 None => ("User", if user.account_enabled { "User" } else { "DisabledUser" }),
             };
             Some(
-                common(tenant, &Names::of_user(user, guid))
+                common(tenant, &Names::of_user(tenant, user, guid))
                     .enumeration("RecipientType", type_name, kind)
                     .enumeration("RecipientTypeDetails", details, detail)
                     .guid("ExchangeGuid", mailbox.map(|mailbox| mailbox.exchange_guid))

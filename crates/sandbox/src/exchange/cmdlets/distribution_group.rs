@@ -329,7 +329,7 @@ fn check_name_free(tenant: &Tenant, name: &str, except: Option<Uuid>) -> Exchang
         .users
         .values()
         .filter(|user| !user.is_deleted() && Some(user.id) != except)
-        .any(|user| recipients::mailbox_name(user).eq_ignore_ascii_case(name));
+        .any(|user| recipients::mailbox_name(tenant, user).eq_ignore_ascii_case(name));
     let groups = tenant
         .groups
         .values()

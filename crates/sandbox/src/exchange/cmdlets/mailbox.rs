@@ -496,7 +496,7 @@ fn set_mailbox(invocation: &mut Invocation<'_>, params: &Params) -> ExchangeResu
     }
     if !changed {
         // Converting a mailbox to the type it already has lands here too: Exchange warns, it does not fail.
-        invocation.warnings.push(nothing_modified(recipients::mailbox_name(&user)));
+        invocation.warnings.push(nothing_modified(recipients::mailbox_name(invocation.tenant, &user)));
     }
     Ok(Vec::new())
 }
@@ -536,7 +536,7 @@ fn name_in_use(tenant: &Tenant, name: &str) -> bool {
         .users
         .values()
         .filter(|user| !user.is_deleted() && tenant.exchange.mailboxes.contains_key(&user.id))
-        .map(recipients::mailbox_name);
+        .map(|user| recipients::mailbox_name(tenant, user));
     let group_names = tenant
         .groups
         .values()
@@ -566,6 +566,7 @@ fn accepted_address<'a>(tenant: &Tenant, address: &'a str, parameter: &str) -> E
 
 /// What `New-Mailbox -Shared` creates, checked.
 struct NewSharedMailbox {
+    name: String,
     alias: String,
     display_name: String,
     primary_smtp_address: String,
@@ -617,7 +618,7 @@ fn checked_new_mailbox(tenant: &Tenant, params: &Params) -> ExchangeResult<NewSh
         let taken = if conflict.property == "userPrincipalName" { &user_principal_name } else { &primary_smtp_address };
         return Err(ExchangeError::address_taken(taken, &recipients::name_of(tenant, conflict.holder)));
     }
-    Ok(NewSharedMailbox { alias, display_name, primary_smtp_address, user_principal_name })
+    Ok(NewSharedMailbox { name: name.to_string(), alias, display_name, primary_smtp_address, user_principal_name })
 }
 
 fn new_mailbox(invocation: &mut Invocation<'_>, params: &Params) -> ExchangeResult<Output> {
@@ -639,7 +640,9 @@ fn new_mailbox(invocation: &mut Invocation<'_>, params: &Params) -> ExchangeResu
     user.proxy_addresses = vec![format!("SMTP:{}", new.primary_smtp_address)];
     user.visible_from = invocation.visible_from;
     invocation.tenant.insert_user(user);
-    invocation.tenant.exchange.mailboxes.insert(id, Mailbox::new(id, MailboxKind::Shared, now, now));
+    let mut mailbox = Mailbox::new(id, MailboxKind::Shared, now, now);
+    mailbox.name = Some(new.name);
+    invocation.tenant.exchange.mailboxes.insert(id, mailbox);
     let tenant = &*invocation.tenant;
     let object = match (tenant.users.get(&id), tenant.exchange.mailboxes.get(&id)) {
         (Some(user), Some(mailbox)) => recipients::mailbox_object(tenant, user, mailbox).build(),
