@@ -259,7 +259,9 @@ def app_only_graph_token(sandbox: SandboxProcess, tenant_name: str = CONTOSO, ap
     return access_token_or_raise(msal_app.acquire_token_for_client(["https://graph.microsoft.com/.default"])).token
 
 
-def app_only_exchange(sandbox: SandboxProcess, tenant_name: str = CONTOSO, app_id: str = CONTOSO_APP_ID) -> ExchangeAdmin:
+def app_only_exchange(
+    sandbox: SandboxProcess, tenant_name: str = CONTOSO, app_id: str = CONTOSO_APP_ID
+) -> ExchangeAdmin:
     """An app-only connection, anchored on the tenant's system mailbox as CIPP and ExoHelper do."""
     tenant = sandbox.tenant(tenant_name)
     return ExchangeAdmin(

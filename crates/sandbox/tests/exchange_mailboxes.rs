@@ -10,7 +10,7 @@ use exchange_api::{ExchangeApi, assert_cmdlet_error};
 use serde_json::{Value, json};
 
 const NOT_FOUND: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
-const NOT_IN_SET: &str = "System.Management.Automation.ParameterBindingValidationException";
+const NOT_IN_SET: &str = "System.Management.Automation.ParameterBindingException";
 const TASK: &str = "Microsoft.Exchange.Configuration.Tasks.TaskException";
 const VALIDATION: &str = "Microsoft.Exchange.Data.DataValidationException";
 const ALEX_UPN: &str = "alex.wilber@contoso.com";

@@ -10,7 +10,8 @@ use exchange_api::{ExchangeApi, assert_cmdlet_error};
 use serde_json::{Value, json};
 
 const NOT_FOUND: &str = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
-const NOT_IN_SET: &str = "System.Management.Automation.ParameterBindingValidationException";
+const NOT_IN_SET: &str = "System.Management.Automation.ParameterBindingException";
+const EMPTY_ARGUMENT: &str = "System.Management.Automation.ParameterBindingValidationException";
 const TASK: &str = "Microsoft.Exchange.Configuration.Tasks.TaskException";
 const SHARED: &str = "adele.vance@contoso.com";
 const ALEX: &str = "alex.wilber@contoso.com";
@@ -79,7 +80,7 @@ async fn mailbox_permission_errors_name_what_is_wrong() {
     let bogus = run(&api, "Add-MailboxPermission", add(ALEX, json!(["Everything"]))).await;
     assert_cmdlet_error(&bogus, 400, NOT_IN_SET, "ChangeOwner, ChangePermission");
     let empty = run(&api, "Add-MailboxPermission", add(ALEX, json!([]))).await;
-    assert_cmdlet_error(&empty, 400, NOT_IN_SET, "empty array");
+    assert_cmdlet_error(&empty, 400, EMPTY_ARGUMENT, "empty array");
     let deny = run(
         &api,
         "Add-MailboxPermission",

@@ -7,6 +7,7 @@ use engine::connections::ConnectionService;
 use store::Store;
 
 use crate::auth::session::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::auth::sign_in_throttle::SignInThrottle;
 
 /// How the web server presents itself.
 #[derive(Debug, Clone)]
@@ -42,6 +43,7 @@ pub struct AppState {
 struct Inner {
     connections: ConnectionService,
     settings: ServerSettings,
+    sign_in_throttle: SignInThrottle,
 }
 
 impl AppState {
@@ -49,7 +51,7 @@ impl AppState {
     /// be `settings.public_url`, so that its OAuth redirect URI comes back to this server.
     #[must_use]
     pub fn new(connections: ConnectionService, settings: ServerSettings) -> Self {
-        Self { inner: Arc::new(Inner { connections, settings }) }
+        Self { inner: Arc::new(Inner { connections, settings, sign_in_throttle: SignInThrottle::default() }) }
     }
 
     /// The connection service.
@@ -62,6 +64,12 @@ impl AppState {
     #[must_use]
     pub fn store(&self) -> &Store {
         self.inner.connections.store()
+    }
+
+    /// Failed sign-ins per user name.
+    #[must_use]
+    pub fn sign_in_throttle(&self) -> &SignInThrottle {
+        &self.inner.sign_in_throttle
     }
 
     /// The settings.

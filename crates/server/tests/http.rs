@@ -72,6 +72,32 @@ async fn wrong_password_and_unknown_user_are_refused_alike() {
 }
 
 #[tokio::test]
+async fn five_wrong_passwords_lock_the_user_name_even_for_the_right_one() {
+    let db = TestStore::new().await;
+    let router = server::router(db.state("http://127.0.0.1:8080"));
+    for _ in 0..5 {
+        let (wrong, _) = sign_in(&router, "not the password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let (locked, session) = sign_in(&router, PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "{}", locked.body);
+    assert!(session.is_none(), "a locked name does not sign in, even with its password");
+    assert!(
+        locked.body.contains("Too many failed sign-ins for this user name. Try again in 15 minutes."),
+        "{}",
+        locked.body
+    );
+    let wait: u64 = locked.header(header::RETRY_AFTER).parse().unwrap();
+    assert!((1..=900).contains(&wait), "Retry-After {wait}");
+
+    // Another name is not locked: unknown names count alike, so the lock tells nothing about accounts.
+    let page = send(&router, get("/login", None)).await;
+    let login_cookie = page.cookie("tenure_login_csrf").unwrap();
+    let body = format!("_csrf={}&username=mallory&password=x", page.csrf());
+    assert_eq!(send(&router, post_form("/login", Some(&login_cookie), &body)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let db = TestStore::new().await;
     let router = server::router(db.state("http://127.0.0.1:8080"));

@@ -47,6 +47,36 @@ pub mod exception {
     pub const COMMAND_NOT_FOUND: &str = "System.Management.Automation.CommandNotFoundException";
 }
 
+/// The .NET type of an enumeration parameter, recognised by its values (the sandbox's parameters use these
+/// enumerations; names from the cmdlets' reference pages).
+pub fn enum_type_name(allowed: &[&str]) -> &'static str {
+    let has = |name: &str| allowed.iter().any(|value| value.eq_ignore_ascii_case(name));
+    if has("Shared") && has("Regular") {
+        "Microsoft.Exchange.Management.RecipientTasks.ConvertibleMailboxSubType"
+    } else if has("Security") && has("Distribution") {
+        "Microsoft.Exchange.Management.RecipientTasks.GroupType"
+    } else if has("ApprovalRequired") || (has("Open") && has("Closed")) {
+        "Microsoft.Exchange.Data.Directory.Recipient.MemberUpdateType"
+    } else if has("Scheduled") {
+        "Microsoft.Exchange.Data.Storage.Management.OofState"
+    } else if has("Known") {
+        "Microsoft.Exchange.Data.Storage.Management.ExternalAudience"
+    } else if has("FullAccess") {
+        "Microsoft.Exchange.Management.RecipientTasks.MailboxRights"
+    } else if has("SendAs") {
+        "Microsoft.Exchange.Management.RecipientTasks.RecipientAccessRight"
+    } else if has("SelfAndChildren") {
+        "System.DirectoryServices.ActiveDirectorySecurityInheritance"
+    } else if has("Minimum") && has("All") {
+        // Get-EXOMailbox -PropertySets (type name unconfirmed).
+        "Microsoft.Exchange.Management.RestApiClient.PropertySet"
+    } else if has("UserMailbox") || has("MailUniversalDistributionGroup") {
+        "Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails"
+    } else {
+        "System.String"
+    }
+}
+
 /// An error answer of the Exchange admin API.
 #[derive(Clone, Debug)]
 pub struct ExchangeError {
@@ -247,13 +277,27 @@ impl ExchangeError {
         .with_target(parameter)
     }
 
-    /// 400: a value outside an enumeration.
+    /// 400: a non-boolean value for a Boolean or switch parameter, in PowerShell's words (the value is shown by
+    /// its .NET type, e.g. `System.String`).
+    pub fn not_a_boolean(parameter: &str, value_type: &str, type_name: &str) -> ExchangeError {
+        ExchangeError::cmdlet(
+            StatusCode::BAD_REQUEST,
+            exception::ARGUMENT_TRANSFORMATION,
+            format!(
+                "Cannot process argument transformation on parameter '{parameter}'. Cannot convert value \"{value_type}\" to type \"{type_name}\". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0."
+            ),
+        )
+        .with_target(parameter)
+    }
+
+    /// 400: a value outside an enumeration, naming the enumeration's .NET type as PowerShell does.
     pub fn not_in_set(parameter: &str, value: &str, allowed: &[&str]) -> ExchangeError {
         ExchangeError::cmdlet(
             StatusCode::BAD_REQUEST,
-            exception::VALIDATION_METADATA,
+            exception::PARAMETER_BINDING,
             format!(
-                "Cannot bind parameter '{parameter}'. Cannot convert value \"{value}\" to type. Error: \"Unable to match the identifier name {value} to a valid enumerator name. Specify one of the following enumerator names and try again:\n{}\"",
+                "Cannot bind parameter '{parameter}'. Cannot convert value \"{value}\" to type \"{}\". Error: \"Unable to match the identifier name {value} to a valid enumerator name. Specify one of the following enumerator names and try again:\n{}\"",
+                enum_type_name(allowed),
                 allowed.join(", ")
             ),
         )

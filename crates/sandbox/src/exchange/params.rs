@@ -286,7 +286,15 @@ fn convert(spec: &ParamSpec, value: &Value) -> ExchangeResult<Bound> {
             Value::Bool(flag) => Bound::Bool(*flag),
             Value::Number(number) if number.as_u64() == Some(0) => Bound::Bool(false),
             Value::Number(number) if number.as_u64() == Some(1) => Bound::Bool(true),
-            _ => return Err(wrong()),
+            other => {
+                let value_type = match other {
+                    Value::String(_) => "System.String",
+                    Value::Array(_) => "System.Object[]",
+                    Value::Object(_) => "System.Collections.Hashtable",
+                    _ => "System.Double",
+                };
+                return Err(ExchangeError::not_a_boolean(spec.name, value_type, spec.kind.type_name()));
+            }
         },
         ParamType::StringList => Bound::List(strings(spec, value)?),
         ParamType::MultiValued => match value {

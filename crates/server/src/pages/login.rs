@@ -1,11 +1,15 @@
 //! Sign-in and sign-out. The sign-in form is protected against login CSRF by a double-submit token (a
 //! `SameSite=Strict` cookie echoed in a hidden field); a refused sign-in never says whether the user name or the
 //! password was wrong, and costs the same time either way (an unknown name is checked against a dummy hash).
+//! Five failures within fifteen minutes lock the user name for the rest of that time (see
+//! [`crate::auth::sign_in_throttle`]).
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use std::time::Instant;
+
 use chrono::Utc;
 use maud::{Markup, html};
 use model::Secret;
@@ -65,6 +69,28 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim().to_owned();
     let password = Secret::new(form.password);
+    if let Some(wait) = state.sign_in_throttle().locked_for(&username, Instant::now()) {
+        tracing::warn!(username = %username.chars().take(64).collect::<String>(), "Admin sign-in refused: locked after repeated failures.");
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let message = format!(
+            "Too many failed sign-ins for this user name. Try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        let mut page = render_login(
+            &state,
+            &headers,
+            &Flash::none(),
+            &next,
+            &username,
+            Some(&message),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await?;
+        if let Ok(value) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(page);
+    }
     let account = if username.is_empty() || username.len() > 256 {
         None
     } else {
@@ -75,6 +101,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .await
         .map_err(PageError::internal)?;
     let Some(account) = account.filter(|_| verified) else {
+        state.sign_in_throttle().record_failure(&username, Instant::now());
         tracing::warn!(username = %username.chars().take(64).collect::<String>(), "Admin sign-in refused.");
         return render_login(
             &state,
@@ -88,6 +115,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .await;
     };
 
+    state.sign_in_throttle().clear(&username);
     let now = Utc::now();
     let session_id = random_token();
     let session = store::NewAdminSession {
