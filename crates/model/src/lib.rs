@@ -12,6 +12,7 @@ mod country;
 mod desired;
 mod diagnostic;
 mod directory;
+mod exchange;
 mod plan;
 mod snapshot;
 mod token;
@@ -26,6 +27,10 @@ pub use desired::{
     SafetyLimits, SecondaryKey,
 };
 pub use directory::{DirectoryGroup, DirectoryUser, GroupKind, ObjectId, ObservedState, SubscribedSku, UserAttribute};
+pub use exchange::{
+    AutoReplyState, ExchangeRole, MailGroup, MailGroupKind, MailGroupMember, Mailbox, MailboxKind, MailboxPermission,
+    MailboxRight, MembershipRestriction, RoleCheck, RoleFinding, RoleVerdict,
+};
 pub use plan::{Action, AttributeChange, GroupRef, Plan, Skipped, Step, StepId, UserRef};
 pub use token::{AccessToken, AccessTokenProvider, Secret, TokenError, TokenFuture};
 pub use vec_collections::{VecMap, VecSet};
