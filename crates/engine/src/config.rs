@@ -130,13 +130,36 @@ impl ServerConfig {
     }
 }
 
-/// Tenure's multi-tenant app registration (the operator registers it once).
+/// Tenure's multi-tenant app registration in the Global cloud, with its registrations in the national clouds.
+///
+/// An app registered in the Global cloud does not exist in the US Government or China clouds: each national cloud
+/// needs its own registration (<https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud>).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderAppConfig {
     /// Its application (client) ID.
     pub client_id: String,
     /// A file holding its client secret (else `TENURE_PROVIDER_CLIENT_SECRET`).
+    pub client_secret_file: Option<PathBuf>,
+    /// Its certificate (PEM), for certificate credentials.
+    pub certificate_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    pub private_key_file: Option<PathBuf>,
+    /// `[provider_app.us_government]`: the registration in the US Government cloud, used for GCC High and DoD
+    /// tenants.
+    pub us_government: Option<CloudProviderAppConfig>,
+    /// `[provider_app.china]`: the registration in the China cloud (operated by 21Vianet).
+    pub china: Option<CloudProviderAppConfig>,
+}
+
+/// Tenure's app registered in one national cloud: the same settings as the Global registration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudProviderAppConfig {
+    /// Its application (client) ID in that cloud.
+    pub client_id: String,
+    /// A file holding its client secret (else `TENURE_PROVIDER_US_GOVERNMENT_CLIENT_SECRET` or
+    /// `TENURE_PROVIDER_CHINA_CLIENT_SECRET`).
     pub client_secret_file: Option<PathBuf>,
     /// Its certificate (PEM), for certificate credentials.
     pub certificate_file: Option<PathBuf>,
@@ -208,6 +231,13 @@ impl EngineConfig {
                     .into_iter()
                     .flatten(),
             );
+            for national in [&mut app.us_government, &mut app.china].into_iter().flatten() {
+                files.extend(
+                    [&mut national.client_secret_file, &mut national.certificate_file, &mut national.private_key_file]
+                        .into_iter()
+                        .flatten(),
+                );
+            }
         }
         if let Some(sandbox) = &mut config.sandbox {
             files.extend(sandbox.ca_file.as_mut());
@@ -230,5 +260,40 @@ impl EngineConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|error| anyhow::anyhow!("reading config file {}: {error}", path.display()))?;
         Self::parse(path, &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "policy = 'policy.toml'\n[store]\nurl = 'sqlite://tenure.db'\n[hr]\nfile = 'hr.csv'\n";
+
+    #[test]
+    fn national_cloud_registrations_of_the_provider_app_are_read_with_their_paths_resolved() {
+        let text = format!(
+            "{MINIMAL}[provider_app]\nclient_id = 'global-id'\nclient_secret_file = 'global.txt'\n\
+             [provider_app.us_government]\nclient_id = 'us-id'\ncertificate_file = 'us.crt'\n\
+             private_key_file = 'us.key'\n[provider_app.china]\nclient_id = 'cn-id'\nclient_secret_file = 'cn.txt'\n"
+        );
+        let config = EngineConfig::parse(Path::new("/etc/tenure/tenure.toml"), &text).expect("parses");
+        let app = config.provider_app.expect("[provider_app]");
+        assert_eq!(app.client_id, "global-id");
+        let us = app.us_government.expect("[provider_app.us_government]");
+        assert_eq!(us.client_id, "us-id");
+        assert_eq!(us.certificate_file.as_deref(), Some(Path::new("/etc/tenure/us.crt")));
+        assert_eq!(us.private_key_file.as_deref(), Some(Path::new("/etc/tenure/us.key")));
+        let china = app.china.expect("[provider_app.china]");
+        assert_eq!(china.client_secret_file.as_deref(), Some(Path::new("/etc/tenure/cn.txt")));
+    }
+
+    #[test]
+    fn the_national_registrations_are_optional_and_checked_for_typos() {
+        let text = format!("{MINIMAL}[provider_app]\nclient_id = 'global-id'\n");
+        let app = EngineConfig::parse(Path::new("tenure.toml"), &text).expect("parses").provider_app.expect("app");
+        assert!(app.us_government.is_none() && app.china.is_none());
+        let typo = format!("{MINIMAL}[provider_app]\nclient_id = 'x'\n[provider_app.usgov]\nclient_id = 'y'\n");
+        let error = EngineConfig::parse(Path::new("tenure.toml"), &typo).expect_err("refused").to_string();
+        assert!(error.contains("usgov"), "{error}");
     }
 }

@@ -1,5 +1,6 @@
 //! Stored connections end to end against the sandbox over HTTPS, with a real SQLite store: Link Account for a
-//! Service provider application (sign-in and consent on the sandbox's pages), the callback's `state` checks,
+//! Service provider application (sign-in and consent on the sandbox's pages) in each cloud with that cloud's
+//! registration of Tenure's app (and the clear refusal where none is configured), the callback's `state` checks,
 //! refresh-token rotation in the store, a revoked refresh token putting the connection in "needs re-link" and
 //! stopping runs before any work, the admin-consent-request path, a Customer owned application with a generated
 //! certificate, and the permission gate refusing a run its connection cannot do.
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use engine::config::ApplyConfig;
 use engine::connections::{
-    ConnectionError, ConnectionService, ConnectionSettings, NewAppCredential, NewConnectionRequest, ProviderApp,
+    ConnectionError, ConnectionService, ConnectionSettings, NationalProviderApps, NewAppCredential,
+    NewConnectionRequest, ProviderApp,
 };
 use engine::{RunTrigger, SilentProgress, SyncOptions};
 use link::{Browser, Landing};
@@ -26,6 +28,12 @@ use vault::MasterKeyRing;
 
 const PROVIDER_APP: &str = "a1b2c3d4-0000-4000-8000-00000000a001";
 const PROVIDER_SECRET: &str = "tenure-sp-secret-Q9w8E7r6T5y4";
+/// Tenure's app as registered in the US Government cloud (the sample seed's "Tenure Publisher (US Gov)").
+const PROVIDER_APP_US_GOV: &str = "a1b2c3d4-0000-4000-8000-00000000a002";
+const PROVIDER_SECRET_US_GOV: &str = "tenure-sp-usgov-secret-H3j4K5l6Z7x8";
+/// Tenure's app as registered in the China cloud (the sample seed's "Tenure Publisher (China)").
+const PROVIDER_APP_CHINA: &str = "a1b2c3d4-0000-4000-8000-00000000a003";
+const PROVIDER_SECRET_CHINA: &str = "tenure-sp-china-secret-V9b8N7m6Q5w4";
 const PASSWORD: &str = "Sandbox!Pass1";
 const ADMIN: &str = "admin@contoso.com";
 const USER: &str = "adele.vance@contoso.com";
@@ -39,7 +47,25 @@ async fn start_sandbox_with(seed_text_edit: impl FnOnce(String) -> String) -> Ru
     sandbox::Sandbox::builder().seed(seed).start(listener).await.expect("sandbox starts")
 }
 
+fn registration(client_id: &str, secret: &str) -> ProviderApp {
+    ProviderApp { client_id: client_id.to_string(), credential: vault::ClientCredential::Secret(Secret::new(secret)) }
+}
+
+/// The sample seed's registrations of Tenure's app in the national clouds.
+fn national_registrations() -> NationalProviderApps {
+    NationalProviderApps {
+        us_government: Some(registration(PROVIDER_APP_US_GOV, PROVIDER_SECRET_US_GOV)),
+        china: Some(registration(PROVIDER_APP_CHINA, PROVIDER_SECRET_CHINA)),
+    }
+}
+
+/// The connection service over a store in `dir`, with Tenure's app registered in every cloud.
 async fn service(sandbox: &RunningSandbox, dir: &Path) -> ConnectionService {
+    service_with(sandbox, dir, national_registrations()).await
+}
+
+/// The connection service over a store in `dir`, with the Global registration and `national` ones.
+async fn service_with(sandbox: &RunningSandbox, dir: &Path, national: NationalProviderApps) -> ConnectionService {
     let store = Store::open(&format!("sqlite://{}", dir.join("tenure.db").display())).await.expect("store opens");
     let (keys, _) = MasterKeyRing::generate();
     ConnectionService::new(
@@ -47,14 +73,12 @@ async fn service(sandbox: &RunningSandbox, dir: &Path) -> ConnectionService {
         Arc::new(keys),
         ConnectionSettings {
             public_base_url: "http://localhost:8080".to_string(),
-            provider_app: Some(ProviderApp {
-                client_id: PROVIDER_APP.to_string(),
-                credential: vault::ClientCredential::Secret(Secret::new(PROVIDER_SECRET)),
-            }),
+            provider_app: Some(registration(PROVIDER_APP, PROVIDER_SECRET)),
             sandbox_url: Some(sandbox.https_base()),
             ca_pem: Some(sandbox.ca_pem().as_bytes().to_vec()),
         },
     )
+    .with_national_provider_apps(national)
 }
 
 /// Uploads a certificate to an app registration, as an admin does in the Entra admin center.
@@ -377,6 +401,95 @@ async fn a_run_is_refused_steps_its_connection_cannot_do() {
     );
     let after = engine::prepare(&ctx, &policy, &hr, now, &SilentProgress).await.expect("prepare");
     assert_eq!(after.plan.steps.len(), prepared.plan.steps.len(), "nothing was applied");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_provider_and_exchange_links_in_each_cloud_use_that_clouds_registration() {
+    let sandbox = start_sandbox_with(|text| text).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let cases = [
+        (NationalCloud::Global, PROVIDER_APP, ADMIN, support::CONTOSO_TENANT),
+        (NationalCloud::UsGovHigh, PROVIDER_APP_US_GOV, "admin@fabrikam.gov", "7f4c2d3b-6e5a-4b9c-8d2e-3f4a5b6c7d8e"),
+        (
+            NationalCloud::China,
+            PROVIDER_APP_CHINA,
+            "admin@tailspin.partner.onmschina.cn",
+            "8a5d3e4c-7f6b-4cad-9e3f-4a5b6c7d8e9f",
+        ),
+    ];
+    for (cloud, client_id, admin, tenant) in cases {
+        for exchange in [false, true] {
+            let name = format!("{cloud}-{}", if exchange { "exchange" } else { "entra" });
+            let request = if exchange {
+                NewConnectionRequest::ExchangeDelegated { name: name.clone(), cloud }
+            } else {
+                NewConnectionRequest::ServiceProvider { name: name.clone(), cloud }
+            };
+            let view = service.create(request).await.expect("created");
+            let url = service.begin_link(view.connection.id, "s").await.expect("link starts");
+            // The cloud's own login host, with the cloud's own registration of Tenure's app.
+            assert!(
+                url.starts_with(&format!("{}/{}/organizations/", sandbox.https_base(), cloud.login_host())),
+                "{url}"
+            );
+            assert!(url.contains(&format!("client_id={client_id}")), "{name}: {url}");
+            let query = sign_in_and_consent(&Browser::new(&sandbox), &url, admin).await;
+            let linked = service.complete_callback(&query, "s").await.expect("linked");
+            assert_eq!(linked.connection.status, ConnectionStatus::Connected, "{name}");
+            assert_eq!(linked.connection.tenant_id.as_deref(), Some(tenant), "{name}");
+            assert_eq!(linked.connection.linked_by.as_deref(), Some(admin), "{name}");
+            // Its refresh token is redeemed with the same registration, for the cloud's resource.
+            let provider = service.token_provider(linked.connection.id).await.expect("provider");
+            let token = provider.fresh_access_token().await.expect("a fresh token");
+            let granted = vault::granted_permissions(&token.token).expect("claims");
+            let host = if exchange { cloud.exchange_host() } else { cloud.graph_host() };
+            assert_eq!(granted.audience, Some(format!("https://{host}")), "{name}: {granted:?}");
+        }
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_national_cloud_without_its_registration_of_the_provider_app_is_refused_naming_the_section() {
+    let sandbox = start_sandbox_with(|text| text).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let global_only = service_with(&sandbox, dir.path(), NationalProviderApps::default()).await;
+    for (request, section) in [
+        (
+            NewConnectionRequest::ServiceProvider { name: "fabrikam".into(), cloud: NationalCloud::UsGovHigh },
+            "[provider_app.us_government]",
+        ),
+        (
+            NewConnectionRequest::ServiceProvider { name: "northwind".into(), cloud: NationalCloud::UsGovDod },
+            "[provider_app.us_government]",
+        ),
+        (
+            NewConnectionRequest::ExchangeDelegated { name: "tailspin".into(), cloud: NationalCloud::China },
+            "[provider_app.china]",
+        ),
+    ] {
+        let error = global_only.create(request).await.expect_err("no registration in that cloud");
+        assert!(matches!(error, ConnectionError::NotConfigured(_)), "{error}");
+        let text = error.to_string();
+        assert!(text.contains(section) && text.contains("does not exist there"), "{text}");
+    }
+    assert!(global_only.list().await.expect("listed").is_empty(), "nothing was created");
+    // The Global cloud still links with [provider_app].
+    global_only
+        .create(NewConnectionRequest::ServiceProvider { name: "contoso".into(), cloud: NationalCloud::Global })
+        .await
+        .expect("created");
+
+    // A GCC High connection made while the registration was configured cannot be linked once it is gone.
+    let configured = service_with(&sandbox, dir.path(), national_registrations()).await;
+    let view = configured
+        .create(NewConnectionRequest::ServiceProvider { name: "fabrikam".into(), cloud: NationalCloud::UsGovHigh })
+        .await
+        .expect("created");
+    let error = global_only.begin_link(view.connection.id, "s").await.expect_err("no US Government registration");
+    assert!(error.to_string().contains("[provider_app.us_government]"), "{error}");
     sandbox.shutdown().await;
 }
 

@@ -249,6 +249,7 @@ impl Seed {
 
     /// Builds the directory, checking references (managers, members, SKUs, apps) as it goes.
     pub fn build(&self, now: DateTime<Utc>) -> Result<Directory, Error> {
+        self.check_app_clouds()?;
         let directory = Directory::default();
         for app in &self.apps {
             directory.insert_app(build_app(app, now)?);
@@ -257,6 +258,41 @@ impl Seed {
             directory.insert_tenant(build_tenant(tenant, &directory, now)?);
         }
         Ok(directory)
+    }
+
+    /// An app belongs to the cloud of its home tenant, which must be in the seed; it can have a service
+    /// principal only in tenants of a cloud that shares that login host (each national cloud is a separate
+    /// Entra instance: <https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud>).
+    fn check_app_clouds(&self) -> Result<(), Error> {
+        let cloud_of =
+            |tenant_id: Uuid| self.tenants.iter().find(|tenant| tenant.id == tenant_id).map(|tenant| tenant.cloud);
+        for app in &self.apps {
+            if cloud_of(app.home_tenant).is_none() {
+                return Err(Error::Seed(format!(
+                    "app {} ({}): home tenant {} is not a tenant of the seed",
+                    app.name, app.app_id, app.home_tenant
+                )));
+            }
+        }
+        for tenant in &self.tenants {
+            for principal in &tenant.service_principals {
+                let home_cloud = self
+                    .apps
+                    .iter()
+                    .find(|app| app.app_id == principal.app_id)
+                    .and_then(|app| cloud_of(app.home_tenant));
+                if let Some(home_cloud) = home_cloud
+                    && !home_cloud.shares_login_with(tenant.cloud)
+                {
+                    return Err(Error::Seed(format!(
+                        "tenant {} ({}): service principal for app {}, which is registered in the {home_cloud:?} \
+                         cloud, not in {:?}",
+                        tenant.name, tenant.id, principal.app_id, tenant.cloud
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -580,5 +616,62 @@ password = "x"
 "#;
         let error = Seed::from_toml(text).unwrap().build(Utc::now()).unwrap_err().to_string();
         assert!(error.contains("a@elsewhere.com") && error.contains("not a verified domain"), "{error}");
+    }
+
+    #[test]
+    fn the_sample_registers_tenures_app_in_every_cloud_family() {
+        let directory = Seed::sample().build(Utc::now()).expect("sample builds");
+        let mut clouds: Vec<Cloud> = directory
+            .apps()
+            .iter()
+            .filter(|app| app.multi_tenant)
+            .filter_map(|app| directory.tenant(&app.home_tenant.to_string()).map(|tenant| tenant.read().cloud))
+            .collect();
+        clouds.sort_by_key(|cloud| format!("{cloud:?}"));
+        assert_eq!(clouds, [Cloud::China, Cloud::Global, Cloud::UsGovHigh]);
+    }
+
+    const TWO_CLOUDS: &str = r#"
+[[tenants]]
+id = "11111111-1111-1111-1111-111111111111"
+name = "Global Home"
+domains = ["home.onmicrosoft.com"]
+
+[[tenants]]
+id = "22222222-2222-2222-2222-222222222222"
+name = "Gov Customer"
+cloud = "UsGovDod"
+domains = ["customer.onmicrosoft.us"]
+
+[[apps]]
+app_id = "33333333-3333-3333-3333-333333333333"
+name = "Global App"
+home_tenant = "11111111-1111-1111-1111-111111111111"
+multi_tenant = true
+"#;
+
+    #[test]
+    fn an_app_needs_a_home_tenant_of_the_seed() {
+        let text = TWO_CLOUDS.replace(
+            "home_tenant = \"11111111-1111-1111-1111-111111111111\"",
+            "home_tenant = \"44444444-4444-4444-4444-444444444444\"",
+        );
+        let error = Seed::from_toml(&text).unwrap().build(Utc::now()).unwrap_err().to_string();
+        assert!(error.contains("Global App") && error.contains("is not a tenant of the seed"), "{error}");
+        assert!(Seed::from_toml(TWO_CLOUDS).unwrap().build(Utc::now()).is_ok());
+    }
+
+    #[test]
+    fn a_service_principal_cannot_cross_clouds() {
+        let text = TWO_CLOUDS.replace(
+            "domains = [\"customer.onmicrosoft.us\"]",
+            "domains = [\"customer.onmicrosoft.us\"]\n[[tenants.service_principals]]\n\
+             app_id = \"33333333-3333-3333-3333-333333333333\"",
+        );
+        let error = Seed::from_toml(&text).unwrap().build(Utc::now()).unwrap_err().to_string();
+        assert!(
+            error.contains("Gov Customer") && error.contains("registered in the Global cloud, not in UsGovDod"),
+            "{error}"
+        );
     }
 }

@@ -17,6 +17,8 @@ const CLEAR_SECRETS: &[&str] = &[
     common::PASSWORD,
     common::CONTOSO_APP_SECRET,
     "tenure-sp-secret-Q9w8E7r6T5y4",
+    "tenure-sp-usgov-secret-H3j4K5l6Z7x8",
+    "tenure-sp-china-secret-V9b8N7m6Q5w4",
     "fabrikam-app-secret-Z1x2C3v4B5n6",
     "tailspin-app-secret-P0o9I8u7Y6t5",
 ];
@@ -85,7 +87,7 @@ async fn the_tenant_list_counts_live_users_and_groups_per_tenant() {
     let (status, body) = get(&client, format!("{}/tenants", sandbox.admin_base())).await;
     assert_eq!(status, StatusCode::OK);
     let tenants = body.as_array().expect("an array");
-    assert_eq!(tenants.len(), 4, "{body}");
+    assert_eq!(tenants.len(), 6, "{body}");
     let contoso = tenants.iter().find(|tenant| tenant["id"] == common::CONTOSO).expect("Contoso listed");
     assert_eq!(contoso["name"], "Contoso");
     assert_eq!(contoso["cloud"], "Global");
@@ -254,8 +256,8 @@ async fn the_state_export_is_versioned_and_holds_only_hashes() {
     }
     let state: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(state["format"], 1);
-    assert_eq!(state["tenants"].as_array().expect("tenants").len(), 4);
-    assert_eq!(state["apps"].as_array().expect("apps").len(), 4);
+    assert_eq!(state["tenants"].as_array().expect("tenants").len(), 6);
+    assert_eq!(state["apps"].as_array().expect("apps").len(), 6);
     assert!(state["identity"].is_object(), "the identity platform's refresh-token chains are part of the state");
     let contoso = state["tenants"].as_array().expect("tenants").iter().find(|tenant| tenant["id"] == common::CONTOSO);
     let adele = &contoso.expect("Contoso")["users"][common::ADELE];
@@ -304,7 +306,7 @@ async fn an_export_imports_to_the_same_directory_with_working_uniqueness() {
     assert_eq!(after.address_holder("adele.vance@contoso.com"), Some(adele));
     assert!(after.check_unique(Some("megan.bowen@contoso.com"), &[], None).is_ok());
     assert!(!after.users.contains_key(&megan));
-    assert_eq!(restored.directory.apps().len(), 4);
+    assert_eq!(restored.directory.apps().len(), 6);
     let app = restored.directory.app(Uuid::parse_str(common::CONTOSO_APP).expect("uuid")).expect("app");
     assert!(app.secrets.iter().any(|secret| secret.sha256_hex == secret_hash(common::CONTOSO_APP_SECRET)));
 

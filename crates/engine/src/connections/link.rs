@@ -24,7 +24,7 @@ impl ConnectionService {
     ///
     /// # Errors
     ///
-    /// Unknown id, an app-only connection, no provider app configured, the store failed.
+    /// Unknown id, an app-only connection, no provider app configured for the connection's cloud, the store failed.
     pub async fn begin_link(&self, id: ConnectionId, session_binding: &str) -> Result<String, ConnectionError> {
         let connection = self.record(id).await?;
         if connection.auth != ConnectionAuth::Delegated {
@@ -53,7 +53,8 @@ impl ConnectionService {
     ///
     /// # Errors
     ///
-    /// Unknown id, an app-only connection, `common` as the tenant, no provider app configured, the store failed.
+    /// Unknown id, an app-only connection, `common` as the tenant, no provider app configured for the connection's
+    /// cloud, the store failed.
     pub async fn begin_admin_consent(
         &self,
         id: ConnectionId,
@@ -256,13 +257,14 @@ impl ConnectionService {
         }
     }
 
-    /// The provider app's settings for a sign-in in `cloud` (`organizations` until the tenant is known).
+    /// The provider app's settings for a sign-in in `cloud` — that cloud's registration of Tenure's app — with
+    /// `organizations` as the tenant until it is known.
     pub(super) fn delegated_config(
         &self,
         cloud: model::NationalCloud,
         tenant: Option<&str>,
     ) -> Result<DelegatedAppConfig, ConnectionError> {
-        let app = self.require_provider_app()?;
+        let app = self.require_provider_app(cloud)?;
         Ok(DelegatedAppConfig {
             cloud,
             login_base_url: Some(self.login_base(cloud)),

@@ -1,7 +1,8 @@
 //! Stored connections to Microsoft tenants — the service behind `tenure connection …` and the web UI.
 //!
 //! Three kinds, as admins know them from the category: **Entra ID — Service provider application** (Tenure's
-//! multi-tenant app, linked by an admin's sign-in; the refresh token is kept), **Entra ID — Customer owned
+//! multi-tenant app, linked by an admin's sign-in; the refresh token is kept; the app is registered once per
+//! cloud, see [`NationalProviderApps`]), **Entra ID — Customer owned
 //! application** (the customer's app registration in any national cloud, with a certificate Tenure generates or
 //! a client secret) and **Exchange Online** (a service account linked by the same sign-in, or app-only with a
 //! certificate). Records live in the store; every secret is sealed by the vault's master key before the store
@@ -28,13 +29,13 @@ use vault::{ClientCredential, MasterKeyRing};
 
 pub use check::{TestLine, TestReport};
 pub use credentials::Resource;
-pub use deployment::{connection_service, master_keys, provider_app};
+pub use deployment::{connection_service, master_keys, national_provider_apps, provider_app};
 pub use error::ConnectionError;
 
 /// Where the clock is read (tests and the sandbox's moved clock use their own).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Tenure's multi-tenant app registration.
+/// Tenure's multi-tenant app registration in one cloud.
 #[derive(Clone)]
 pub struct ProviderApp {
     /// Its application (client) ID.
@@ -49,12 +50,27 @@ impl std::fmt::Debug for ProviderApp {
     }
 }
 
+/// Tenure's app registrations in the national clouds (`[provider_app.us_government]`, `[provider_app.china]`).
+///
+/// An app registered in the Global cloud does not exist in the US Government or China clouds: each national cloud
+/// needs its own registration, with its own client ID and credential
+/// (<https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud>). GCC High and DoD share
+/// the US Government cloud's identity platform (`login.microsoftonline.us`), so they share one registration.
+#[derive(Clone, Debug, Default)]
+pub struct NationalProviderApps {
+    /// The registration in the US Government cloud, for GCC High and DoD tenants.
+    pub us_government: Option<ProviderApp>,
+    /// The registration in the China cloud.
+    pub china: Option<ProviderApp>,
+}
+
 /// What the service needs besides the store and the keys.
 #[derive(Clone)]
 pub struct ConnectionSettings {
     /// The address admins' browsers use (`https://tenure.example.com`), without a trailing slash.
     pub public_base_url: String,
-    /// Tenure's multi-tenant app, when the operator registered one.
+    /// Tenure's multi-tenant app registered in the Global cloud, when the operator registered one (the national
+    /// clouds' registrations are given with [`ConnectionService::with_national_provider_apps`]).
     pub provider_app: Option<ProviderApp>,
     /// A sandbox standing in for every Microsoft host (rehearsals, tests).
     pub sandbox_url: Option<String>,
@@ -156,10 +172,12 @@ pub struct ConnectionService {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     store: Store,
     keys: Arc<MasterKeyRing>,
     settings: ConnectionSettings,
+    national_provider_apps: NationalProviderApps,
     clock: Clock,
 }
 
@@ -183,7 +201,16 @@ impl ConnectionService {
     /// The same, with another clock (tests that move the sandbox's clock move this one too).
     #[must_use]
     pub fn with_clock(store: Store, keys: Arc<MasterKeyRing>, settings: ConnectionSettings, clock: Clock) -> Self {
-        Self { inner: Arc::new(Inner { store, keys, settings, clock }) }
+        let national_provider_apps = NationalProviderApps::default();
+        Self { inner: Arc::new(Inner { store, keys, settings, national_provider_apps, clock }) }
+    }
+
+    /// The same service with Tenure's app registrations in the national clouds: Service provider and Exchange
+    /// service-account connections in a national cloud sign in with that cloud's registration.
+    #[must_use]
+    pub fn with_national_provider_apps(mut self, apps: NationalProviderApps) -> Self {
+        Arc::make_mut(&mut self.inner).national_provider_apps = apps;
+        self
     }
 
     /// The store.
@@ -261,17 +288,17 @@ impl ConnectionService {
     ///
     /// # Errors
     ///
-    /// A bad name, tenant or client ID; a delegated connection without a configured provider app; a name already
-    /// taken; the store failed.
+    /// A bad name, tenant or client ID; a delegated connection in a cloud where no provider app is configured; a
+    /// name already taken; the store failed.
     pub async fn create(&self, request: NewConnectionRequest) -> Result<ConnectionView, ConnectionError> {
         let now = self.now();
         let (new, credential) = match request {
             NewConnectionRequest::ServiceProvider { name, cloud } => {
-                self.require_provider_app()?;
+                self.require_provider_app(cloud)?;
                 (delegated(name, ConnectionKind::EntraDelegated, cloud), None)
             }
             NewConnectionRequest::ExchangeDelegated { name, cloud } => {
-                self.require_provider_app()?;
+                self.require_provider_app(cloud)?;
                 (delegated(name, ConnectionKind::Exchange, cloud), None)
             }
             NewConnectionRequest::CustomerApp { name, cloud, tenant_id, client_id, credential } => {
@@ -320,13 +347,30 @@ impl ConnectionService {
         Ok(())
     }
 
-    fn require_provider_app(&self) -> Result<&ProviderApp, ConnectionError> {
-        self.inner.settings.provider_app.as_ref().ok_or_else(|| {
-            ConnectionError::NotConfigured(
-                "no service provider application is configured: set [provider_app] (client_id and its secret or \
-                 certificate) in tenure.toml"
-                    .to_string(),
-            )
+    /// Tenure's app registration in `cloud`, or why there is none (naming the `tenure.toml` section to add).
+    fn require_provider_app(&self, cloud: NationalCloud) -> Result<&ProviderApp, ConnectionError> {
+        let national = &self.inner.national_provider_apps;
+        let (registration, section, cloud_name) = match cloud {
+            NationalCloud::Global => {
+                return self.inner.settings.provider_app.as_ref().ok_or_else(|| {
+                    ConnectionError::NotConfigured(
+                        "no service provider application is configured: set [provider_app] (client_id and its \
+                         secret or certificate) in tenure.toml"
+                            .to_string(),
+                    )
+                });
+            }
+            NationalCloud::UsGovHigh | NationalCloud::UsGovDod => {
+                (national.us_government.as_ref(), "[provider_app.us_government]", "US Government (GCC High and DoD)")
+            }
+            NationalCloud::China => (national.china.as_ref(), "[provider_app.china]", "China (21Vianet)"),
+        };
+        registration.ok_or_else(|| {
+            ConnectionError::NotConfigured(format!(
+                "no service provider application is configured for the {cloud_name} cloud: an app registered in the \
+                 Global cloud ([provider_app]) does not exist there. Register Tenure's app in that cloud and set \
+                 {section} (client_id and its secret or certificate) in tenure.toml"
+            ))
         })
     }
 

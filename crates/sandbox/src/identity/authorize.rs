@@ -38,7 +38,7 @@ pub fn find_app(request: &EndpointRequest) -> Result<(Authority, App), AadError>
     let authority = authority::resolve(state, meta.context.cloud, segment)?;
     let client_id = params.get("client_id").ok_or_else(|| AadError::missing_parameter("client_id"))?;
     let directory = authority.directory_name(segment);
-    let app = registered_app(state, client_id, &directory)?;
+    let app = registered_app(state, meta.context.cloud, client_id, &directory)?;
     if let Authority::Tenant { tenant, .. } = &authority
         && !app.multi_tenant
         && !app_present(&tenant.read(), &app)

@@ -1,6 +1,12 @@
 //! Client authentication at the token endpoint: a `client_secret` in the body or HTTP Basic (RFC 6749
-//! §2.3.1), a certificate assertion, or nothing for public clients — and finding the application in the
-//! tenant at all (AADSTS700016).
+//! §2.3.1), a certificate assertion, or nothing for public clients — and finding the application at all
+//! (AADSTS700016): in the login host's cloud, then in the tenant.
+//!
+//! An app registration belongs to the cloud of its home tenant. Each national cloud is a separate instance of
+//! Entra ID, and an application must be registered in each one separately
+//! (<https://learn.microsoft.com/entra/identity-platform/authentication-national-cloud>), so a login host
+//! does not know apps registered in another cloud — not at `/authorize`, `/adminconsent` or the token endpoint.
+//! GCC High and DoD share one login host (`login.microsoftonline.us`) and count as one cloud here.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +17,7 @@ use super::assertion;
 use super::authority::Authority;
 use super::endpoint::Form;
 use super::error::{AadError, RequestMeta};
+use crate::cloud::Cloud;
 use crate::directory::app::{App, secret_hash};
 use crate::directory::tenant::Tenant;
 use crate::state::AppState;
@@ -63,11 +70,20 @@ pub fn app_not_found(client_id: &str, directory: &str) -> AadError {
     )
 }
 
-/// The registration of `client_id`, or AADSTS700016 naming `directory`.
-pub fn registered_app(state: &AppState, client_id: &str, directory: &str) -> Result<App, AadError> {
+/// The cloud `app` is registered in: its home tenant's (none when the home tenant is gone).
+pub fn app_cloud(state: &AppState, app: &App) -> Option<Cloud> {
+    state.directory.tenant(&app.home_tenant.to_string()).map(|tenant| tenant.read().cloud)
+}
+
+/// The registration of `client_id` as the login host of `host_cloud` knows it (an app registered in a cloud
+/// that does not share the host is unknown there), or AADSTS700016 naming `directory`. That another cloud answers
+/// exactly as for an application that exists nowhere is unconfirmed, but follows from the clouds being separate
+/// directories.
+pub fn registered_app(state: &AppState, host_cloud: Cloud, client_id: &str, directory: &str) -> Result<App, AadError> {
     Uuid::parse_str(client_id)
         .ok()
         .and_then(|id| state.directory.app(id))
+        .filter(|app| app_cloud(state, app).is_some_and(|cloud| cloud.shares_login_with(host_cloud)))
         .ok_or_else(|| app_not_found(client_id, directory))
 }
 
@@ -127,7 +143,7 @@ pub fn authenticate(
 ) -> Result<Client, AadError> {
     let client_id = client_id.filter(|id| !id.is_empty()).ok_or_else(|| AadError::missing_parameter("client_id"))?;
     let directory_name = authority.directory_name(segment);
-    let app = registered_app(state, client_id, &directory_name)?;
+    let app = registered_app(state, meta.context.cloud, client_id, &directory_name)?;
     if let Authority::Tenant { tenant, .. } = authority
         && !app_present(&tenant.read(), &app)
     {

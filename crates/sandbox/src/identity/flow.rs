@@ -2,7 +2,8 @@
 //! client: sign-in page → (account picker) → consent, admin consent, or "Need admin approval" → result.
 //!
 //! The pages post back to the endpoint that started the flow with a hidden `ctx` naming the flow and an
-//! `action` (`signin`, `use_session`, `other_account`, `accept`, `cancel`, `request_approval`).
+//! `action` (`signin`, `use_session`, `other_account`, `accept`, `cancel`, `request_approval`). A flow is
+//! known only at the login host (cloud) that started it.
 
 use std::collections::BTreeSet;
 
@@ -195,7 +196,12 @@ pub fn proceed_as(
 pub fn continue_flow(request: &EndpointRequest) -> Response {
     let EndpointRequest { state, meta, headers, form, .. } = request;
     let Some(flow_id) = form.get("ctx") else { return expired(meta) };
-    let Some(mut flow) = state.identity.flow(flow_id, meta.now) else { return expired(meta) };
+    // A flow lives at the login host that started it; another cloud's host does not know it.
+    let Some(mut flow) =
+        state.identity.flow(flow_id, meta.now).filter(|flow| flow.host_cloud.shares_login_with(meta.context.cloud))
+    else {
+        return expired(meta);
+    };
     match form.get("action").unwrap_or("") {
         "signin" => {
             let login = form.get("login").unwrap_or("").trim();
