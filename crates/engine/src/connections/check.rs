@@ -11,8 +11,9 @@ use store::{Connection, ConnectionAuth, ConnectionId, ConnectionKind};
 use vault::permissions::{Feature, GrantType};
 
 use super::credentials::Resource;
-use super::exchange_roles::{self, Verdict};
 use super::{ConnectionError, ConnectionService};
+use exchange::{Anchor, ExchangeClient, ExchangeConfig};
+use model::{ExchangeRole, RoleVerdict};
 
 /// A certificate closer than this to its expiry is reported for renewal.
 const RENEWAL_WARNING_DAYS: i64 = 30;
@@ -41,6 +42,19 @@ impl TestReport {
     fn push(&mut self, ok: bool, text: impl Into<String>) {
         self.passed &= ok;
         self.lines.push(TestLine { ok, text: text.into() });
+    }
+}
+
+/// What Tenure cannot do without an Exchange role, as the test report says it.
+fn role_consequence(role: ExchangeRole) -> &'static str {
+    match role {
+        ExchangeRole::MailRecipients => {
+            "leavers' mailboxes cannot be converted to shared, hidden from the address lists or shared with their manager"
+        }
+        ExchangeRole::SecurityGroupCreationAndMembership => {
+            "members of mail-enabled security groups cannot be added or removed"
+        }
+        ExchangeRole::DistributionGroups => "distribution lists cannot be created or their members changed",
     }
 }
 
@@ -88,7 +102,7 @@ impl ConnectionService {
             let tenant = granted.tenant_id.clone().or_else(|| connection.tenant_id.clone()).unwrap_or_default();
             self.probe(&connection, &token, &tenant, &mut report).await;
             if connection.kind == ConnectionKind::Exchange {
-                self.check_exchange_roles(&connection, &token, &tenant, &mut report).await;
+                self.check_exchange_roles(&connection, granted.user.as_deref(), &tenant, &mut report).await;
             }
             if report.passed && connection.auth != ConnectionAuth::Delegated {
                 let mut permissions = granted.roles.clone();
@@ -185,28 +199,40 @@ impl ConnectionService {
         }
     }
 
-    /// The Exchange management roles Tenure needs, probed without changing anything.
+    /// The Exchange management roles Tenure needs, probed without changing anything (`-WhatIf`; see
+    /// [`exchange::ExchangeClient::check_roles`]).
     async fn check_exchange_roles(
         &self,
         connection: &Connection,
-        token: &model::Secret,
+        user: Option<&str>,
         tenant: &str,
         report: &mut TestReport,
     ) {
-        let Ok(client) = probe_client(self.inner.settings.ca_pem.as_deref()) else { return };
-        let url = format!("{}/adminapi/beta/{tenant}/InvokeCommand", self.exchange_base(connection.cloud));
-        for finding in exchange_roles::probe_roles(&client, &url, token.expose()).await {
+        let anchor = match user {
+            Some(upn) => Anchor::Delegated { upn: upn.to_string() },
+            None => Anchor::AppOnly,
+        };
+        let mut config = ExchangeConfig::new(self.exchange_base(connection.cloud), tenant, anchor);
+        config.extra_root_certificate_pem = self.inner.settings.ca_pem.clone();
+        config.max_attempts = 2;
+        let client = match self.provider_for(connection).await.map(|tokens| ExchangeClient::new(config, tokens)) {
+            Ok(Ok(client)) => client,
+            Ok(Err(error)) => return report.push(false, format!("Exchange roles could not be checked: {error}.")),
+            Err(error) => return report.push(false, format!("Exchange roles could not be checked: {error}.")),
+        };
+        for finding in client.check_roles().await.findings {
+            let role = finding.role;
             match finding.verdict {
-                Verdict::Held => report.push(true, format!("Exchange role \"{}\": held.", finding.role)),
-                Verdict::Missing => report.push(
+                RoleVerdict::Held => report.push(true, format!("Exchange role \"{role}\": held.")),
+                RoleVerdict::Missing => report.push(
                     false,
                     format!(
-                        "Exchange role \"{}\" is missing from the account's role group: {}.",
-                        finding.role, finding.consequence
+                        "Exchange role \"{role}\" is missing from the account's role group: {}.",
+                        role_consequence(role)
                     ),
                 ),
-                Verdict::Unknown(answer) => {
-                    report.push(false, format!("Exchange role \"{}\" could not be checked: {answer}.", finding.role))
+                RoleVerdict::Unknown(answer) => {
+                    report.push(false, format!("Exchange role \"{role}\" could not be checked: {answer}."));
                 }
             }
         }

@@ -9,15 +9,14 @@
 //! sees it, bound to its place (`connection:{id}:{purpose}`).
 //!
 //! The pieces: [`link`] (Link Account, the OAuth callback, admin consent), [`credentials`] (token providers for
-//! runs and tests), [`check`] (Test connection), [`certificates`] (generated key pairs and their renewal),
-//! [`exchange_roles`] (which Exchange management roles the account holds, probed with `-WhatIf`).
+//! runs and tests), [`check`] (Test connection; for Exchange also which management roles the account holds,
+//! probed with `-WhatIf` by the `exchange` client), [`certificates`] (generated key pairs and their renewal).
 
 mod certificates;
 mod check;
 mod credentials;
 mod deployment;
 mod error;
-mod exchange_roles;
 mod link;
 
 use std::sync::Arc;
