@@ -40,10 +40,16 @@ pub fn render_run(report: &RunReport) -> String {
         for missing in &report.missing_permissions {
             let _ = writeln!(res, "{missing}");
         }
+        let exchange_roles = report.missing_permissions.iter().any(|line| line.starts_with("Exchange role"));
         let _ = writeln!(
             res,
-            "The run was stopped before its first step: grant the missing permission(s) to the connection (and \
-             consent again), then run `tenure connection test`."
+            "The run was stopped before its first step: {}, then run `tenure connection test`.",
+            if exchange_roles {
+                "add the missing role(s) to the Exchange account's role group (Exchange admin center › Roles › \
+                 Admin roles), or grant the missing permission(s) to the connection"
+            } else {
+                "grant the missing permission(s) to the connection (and consent again)"
+            }
         );
         let _ = write!(res, "Run {}: blocked: the connection lacks a permission.", report.run);
         res.push('\n');

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod connections;
+pub mod exchange_gate;
 pub mod executor;
 pub mod gate;
 pub mod inputs;

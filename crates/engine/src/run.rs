@@ -65,6 +65,9 @@ pub struct Context {
     pub apply: ApplyConfig,
     /// The connection's token provider (the Graph client holds it too); the permission gate reads its grants.
     pub tokens: Arc<dyn model::AccessTokenProvider>,
+    /// The Exchange Online connection (`[connections] exchange`), when one is configured; the gate checks its
+    /// roles before a run's first step.
+    pub exchange: Option<crate::exchange_gate::ExchangeConnection>,
 }
 
 /// The base URLs of the login and Graph hosts for `connection` (the sandbox addresses hosts as path prefixes).
@@ -110,8 +113,19 @@ fn credential(connection: &ConnectionConfig) -> anyhow::Result<ClientCredential>
 }
 
 /// Opens the store and builds the token provider and Graph client for `config`: the stored connection named in
-/// `[connections] graph`, else the inline `[connection]`.
+/// `[connections] graph`, else the inline `[connection]`; and the Exchange client of the stored connection named
+/// in `[connections] exchange`, when there is one.
 pub async fn connect(config: &EngineConfig) -> anyhow::Result<Context> {
+    let mut context = connect_graph(config).await?;
+    if let Some(name) = &config.connections.exchange {
+        let service = crate::connections::connection_service(config, context.store.clone())?;
+        context.exchange = Some(crate::exchange_gate::connect_exchange(&service, name).await?);
+    }
+    Ok(context)
+}
+
+/// The Graph side of [`connect`].
+async fn connect_graph(config: &EngineConfig) -> anyhow::Result<Context> {
     if let Some(name) = &config.connections.graph {
         let store =
             Store::open(&config.store.url).await.with_context(|| format!("opening the store {}", config.store.url))?;
@@ -151,7 +165,7 @@ pub fn connect_with(
     })?;
     let tokens: Arc<dyn model::AccessTokenProvider> = Arc::new(tokens);
     let graph = graph_client(&graph_base, ca_pem, &apply, Arc::clone(&tokens))?;
-    Ok(Context { store, graph, graph_base, tenant_key: connection.tenant_id.clone(), apply, tokens })
+    Ok(Context { store, graph, graph_base, tenant_key: connection.tenant_id.clone(), apply, tokens, exchange: None })
 }
 
 /// Builds a context on the stored Entra ID connection `name`. A connection that is not connected (never linked,
@@ -180,7 +194,7 @@ pub async fn connect_stored(
     let graph_base = service.graph_base(connection.cloud);
     let graph = graph_client(&graph_base, service.ca_pem(), &apply, Arc::clone(&tokens))?;
     let tenant_key = connection.tenant_id.clone().unwrap_or_else(|| connection.name.clone());
-    Ok(Context { store, graph, graph_base, tenant_key, apply, tokens })
+    Ok(Context { store, graph, graph_base, tenant_key, apply, tokens, exchange: None })
 }
 
 fn graph_client(
@@ -320,7 +334,11 @@ pub async fn sync(
             missing_permissions: Vec::new(),
         });
     }
-    let missing_permissions = crate::permission_gate::missing_permissions(&prepared.plan, ctx.tokens.as_ref()).await?;
+    let mut missing_permissions =
+        crate::permission_gate::missing_permissions(&prepared.plan, ctx.tokens.as_ref()).await?;
+    if let Some(exchange) = ctx.exchange.as_ref().filter(|_| !prepared.plan.steps.is_empty()) {
+        missing_permissions.extend(crate::exchange_gate::missing_roles(exchange).await);
+    }
     if !missing_permissions.is_empty() {
         for missing in &missing_permissions {
             tracing::warn!(run_id = %run, missing = %missing, "Run blocked: the connection lacks a permission.");

@@ -725,3 +725,74 @@ async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated
     assert!(granted.roles.iter().any(|role| role == "Exchange.ManageAsApp"), "{granted:?}");
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_run_stops_before_its_first_step_when_the_exchange_role_group_lost_a_role() {
+    let sandbox = start_sandbox_with(|text| text).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    let view = service
+        .create(NewConnectionRequest::ExchangeApp {
+            name: "contoso-exchange-app".into(),
+            cloud: NationalCloud::Global,
+            tenant_id: support::CONTOSO_TENANT.into(),
+            client_id: support::CONTOSO_APP.into(),
+        })
+        .await
+        .expect("created");
+    let certificate = view.certificates.first().expect("a generated certificate");
+    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
+    assert!(service.test(view.connection.id).await.expect("tested").passed, "all three roles held at first");
+
+    // Later an Exchange admin takes Mail Recipients out of the connection's role group.
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(sandbox.ca_pem().as_bytes()).expect("CA")])
+        .build()
+        .expect("client");
+    let changed = http
+        .put(format!(
+            "{}/tenants/{}/exchange/role-groups/Tenure Provisioning",
+            sandbox.admin_base(),
+            support::CONTOSO_TENANT
+        ))
+        .json(&serde_json::json!({
+            "roles": ["Distribution Groups", "Security Group Creation and Membership"],
+            "members": ["exchange.svc@contoso.com", format!("app:{}", support::CONTOSO_APP)],
+        }))
+        .send()
+        .await
+        .expect("admin API");
+    assert_eq!(changed.status(), 200);
+
+    let mut ctx = support::context(
+        &sandbox,
+        &format!("sqlite://{}", dir.path().join("run.db").display()),
+        ApplyConfig::default(),
+    )
+    .await;
+    ctx.exchange =
+        Some(engine::exchange_gate::connect_exchange(&service, "contoso-exchange-app").await.expect("exchange"));
+    let policy = dir.path().join("policy.toml");
+    let hr = dir.path().join("hr.csv");
+    std::fs::write(&policy, support::POLICY).expect("policy");
+    std::fs::write(&hr, support::csv(&support::workforce(6))).expect("hr");
+    let now = Utc::now();
+    let options = SyncOptions { dry_run: false, override_limits: false, trigger: RunTrigger::Cli };
+    let prepared = engine::prepare(&ctx, &policy, &hr, now, &SilentProgress).await.expect("prepare");
+    assert!(!prepared.plan.steps.is_empty());
+    let report = engine::sync(&ctx, &prepared, options, now, &SilentProgress).await.expect("sync");
+    assert_eq!(report.status, RunStatus::Blocked);
+    assert!(report.apply.is_none());
+    assert_eq!(
+        report.missing_permissions,
+        vec![
+            "Exchange role \"Mail Recipients\" is missing from the role group of connection \"contoso-exchange-app\": \
+             leavers' mailboxes cannot be converted to shared, hidden from the address lists or shared with their \
+             manager"
+                .to_string()
+        ]
+    );
+    let after = engine::prepare(&ctx, &policy, &hr, now, &SilentProgress).await.expect("prepare");
+    assert_eq!(after.plan.steps.len(), prepared.plan.steps.len(), "nothing was applied");
+    sandbox.shutdown().await;
+}

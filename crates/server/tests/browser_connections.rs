@@ -6,26 +6,14 @@
 
 mod support;
 
-use support::browser::Browser;
-use support::running::{RunningServer, url_of};
-use support::{
-    ADMIN, CONTOSO_ADMIN, CONTOSO_APP, CONTOSO_TENANT, PASSWORD, SANDBOX_PASSWORD, TestStore, start_sandbox,
-};
+use support::tenure_with_sandbox::{TenureWithSandbox, accept_permissions, sign_in_at_microsoft};
+use support::{CONTOSO_ADMIN, CONTOSO_APP, CONTOSO_TENANT};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn link_a_service_provider_connection_through_the_sandbox_sign_in() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding the web server");
-    let url = url_of(&listener);
-    let sandbox = start_sandbox(&format!("{url}/oauth/callback")).await;
-    let db = TestStore::new().await;
-    let server = RunningServer::start_on(listener, db.sandbox_state(&url, &sandbox));
-    let browser = Browser::start().await;
-
-    // Sign in to Tenure; no connection yet.
-    browser.goto(&format!("{url}/connections")).await;
-    browser.fill("#username", ADMIN).await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("#sign-in").await;
+    // Signed in to Tenure; no connection yet.
+    let tenure = TenureWithSandbox::start().await;
+    let (browser, url, db) = (&tenure.browser, &tenure.url, &tenure.db);
     browser.wait_for_text("No connections yet.").await;
 
     // The Service provider form: name, national cloud, Link Account.
@@ -44,15 +32,10 @@ async fn link_a_service_provider_connection_through_the_sandbox_sign_in() {
     browser.click("#submit").await;
 
     // The sandbox's sign-in page (its own HTML, over HTTPS), then its consent page.
-    browser.find("#login").await;
-    assert!(browser.url().await.starts_with(&sandbox.https_base()), "{}", browser.url().await);
-    assert!(browser.url().await.contains("/oauth2/v2.0/authorize"), "{}", browser.url().await);
-    browser.fill("#login", CONTOSO_ADMIN).await;
-    browser.fill("#passwd", SANDBOX_PASSWORD).await;
-    browser.click("button[type=submit]").await;
-    let consent = browser.wait_for_text("Permissions requested").await;
+    let sign_in_page = sign_in_at_microsoft(browser, &tenure.sandbox, CONTOSO_ADMIN).await;
+    assert!(sign_in_page.contains("/oauth2/v2.0/authorize"), "{sign_in_page}");
+    let consent = accept_permissions(browser).await;
     assert!(consent.contains("Tenure"), "{consent}");
-    browser.click("button[value=accept]").await;
 
     // Back on Tenure: connected, by whom, with what.
     let text = browser.wait_for_text("Connected: linked by admin@contoso.com").await;
@@ -114,7 +97,5 @@ async fn link_a_service_provider_connection_through_the_sandbox_sign_in() {
     browser.wait_for_text("Connection “Contoso app” removed.").await;
     assert_eq!(db.store.list_connections().await.unwrap().len(), 1);
 
-    browser.close().await;
-    server.stop().await;
-    sandbox.stop().await.expect("stopping the sandbox");
+    tenure.stop().await;
 }

@@ -13,7 +13,7 @@ use vault::permissions::{Feature, GrantType};
 use super::credentials::Resource;
 use super::{ConnectionError, ConnectionService};
 use exchange::{Anchor, ExchangeClient, ExchangeConfig};
-use model::{ExchangeRole, RoleVerdict};
+use model::RoleVerdict;
 
 /// A certificate closer than this to its expiry is reported for renewal.
 const RENEWAL_WARNING_DAYS: i64 = 30;
@@ -42,19 +42,6 @@ impl TestReport {
     fn push(&mut self, ok: bool, text: impl Into<String>) {
         self.passed &= ok;
         self.lines.push(TestLine { ok, text: text.into() });
-    }
-}
-
-/// What Tenure cannot do without an Exchange role, as the test report says it.
-fn role_consequence(role: ExchangeRole) -> &'static str {
-    match role {
-        ExchangeRole::MailRecipients => {
-            "leavers' mailboxes cannot be converted to shared, hidden from the address lists or shared with their manager"
-        }
-        ExchangeRole::SecurityGroupCreationAndMembership => {
-            "members of mail-enabled security groups cannot be added or removed"
-        }
-        ExchangeRole::DistributionGroups => "distribution lists cannot be created or their members changed",
     }
 }
 
@@ -228,7 +215,7 @@ impl ConnectionService {
                     false,
                     format!(
                         "Exchange role \"{role}\" is missing from the account's role group: {}.",
-                        role_consequence(role)
+                        crate::exchange_gate::role_consequence(role)
                     ),
                 ),
                 RoleVerdict::Unknown(answer) => {

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod http;
 pub mod running;
+pub mod tenure_with_sandbox;
 
 use std::sync::Arc;
 
