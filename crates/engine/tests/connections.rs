@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use engine::config::ApplyConfig;
 use engine::connections::{
-    ConnectionError, ConnectionService, ConnectionSettings, NationalProviderApps, NewAppCredential,
+    ConnectionError, ConnectionService, ConnectionSettings, ConnectionView, NationalProviderApps, NewAppCredential,
     NewConnectionRequest, ProviderApp,
 };
 use engine::{RunTrigger, SilentProgress, SyncOptions};
@@ -94,6 +94,23 @@ async fn upload_certificate(sandbox: &RunningSandbox, app_id: &str, pem: &str) {
         .await
         .expect("admin API");
     assert_eq!(response.status(), 201);
+}
+
+/// Contoso's own app as an app-only Exchange connection ("contoso-exchange-app"), its generated certificate
+/// uploaded to the app registration.
+async fn exchange_app_connection(sandbox: &RunningSandbox, service: &ConnectionService) -> ConnectionView {
+    let view = service
+        .create(NewConnectionRequest::ExchangeApp {
+            name: "contoso-exchange-app".into(),
+            cloud: NationalCloud::Global,
+            tenant_id: support::CONTOSO_TENANT.into(),
+            client_id: support::CONTOSO_APP.into(),
+        })
+        .await
+        .expect("created");
+    let certificate = view.certificates.first().expect("a generated certificate");
+    upload_certificate(sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
+    view
 }
 
 /// Link Account as `upn` through the sandbox's pages, consenting for the organisation when asked; returns the
@@ -677,17 +694,7 @@ async fn an_exchange_role_group_missing_a_role_fails_the_test_naming_the_role() 
     .await;
     let dir = tempfile::tempdir().expect("temp dir");
     let service = service(&sandbox, dir.path()).await;
-    let view = service
-        .create(NewConnectionRequest::ExchangeApp {
-            name: "contoso-exchange-app".into(),
-            cloud: NationalCloud::Global,
-            tenant_id: support::CONTOSO_TENANT.into(),
-            client_id: support::CONTOSO_APP.into(),
-        })
-        .await
-        .expect("created");
-    let certificate = view.certificates.first().expect("a generated certificate");
-    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
+    let view = exchange_app_connection(&sandbox, &service).await;
     let report = service.test(view.connection.id).await.expect("tested");
     assert!(!report.passed, "{report:?}");
     let missing = report.lines.iter().find(|line| !line.ok).expect("a failing line");
@@ -706,18 +713,8 @@ async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated
     let sandbox = start_sandbox_with(|text| text).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let service = service(&sandbox, dir.path()).await;
-    let view = service
-        .create(NewConnectionRequest::ExchangeApp {
-            name: "contoso-exchange-app".into(),
-            cloud: NationalCloud::Global,
-            tenant_id: support::CONTOSO_TENANT.into(),
-            client_id: support::CONTOSO_APP.into(),
-        })
-        .await
-        .expect("created");
+    let view = exchange_app_connection(&sandbox, &service).await;
     assert_eq!(view.kind_label(), "Exchange Online — app-only certificate");
-    let certificate = view.certificates.first().expect("a generated certificate");
-    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
     let token =
         service.token_provider(view.connection.id).await.expect("provider").access_token().await.expect("token");
     let granted = vault::granted_permissions(&token.token).expect("claims");
@@ -731,17 +728,7 @@ async fn a_run_stops_before_its_first_step_when_the_exchange_role_group_lost_a_r
     let sandbox = start_sandbox_with(|text| text).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let service = service(&sandbox, dir.path()).await;
-    let view = service
-        .create(NewConnectionRequest::ExchangeApp {
-            name: "contoso-exchange-app".into(),
-            cloud: NationalCloud::Global,
-            tenant_id: support::CONTOSO_TENANT.into(),
-            client_id: support::CONTOSO_APP.into(),
-        })
-        .await
-        .expect("created");
-    let certificate = view.certificates.first().expect("a generated certificate");
-    upload_certificate(&sandbox, support::CONTOSO_APP, &certificate.certificate_pem).await;
+    let view = exchange_app_connection(&sandbox, &service).await;
     assert!(service.test(view.connection.id).await.expect("tested").passed, "all three roles held at first");
 
     // Later an Exchange admin takes Mail Recipients out of the connection's role group.
