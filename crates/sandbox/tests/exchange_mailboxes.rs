@@ -193,6 +193,8 @@ async fn converting_to_shared_changes_exchange_but_not_the_directory_user() {
         (regular["RecipientTypeDetails"].clone(), regular["HiddenFromAddressListsEnabled"].clone()),
         (json!("UserMailbox"), json!(true))
     );
+    let shown = graph_user(&api, ADELE, "showInAddressList").await;
+    assert_eq!(shown.body["showInAddressList"], false, "Graph sees the hidden flag: {}", shown.body);
     let unknown =
         api.invoke(&api.app(), "Set-Mailbox", json!({"Identity": "nobody@contoso.com", "Type": "Shared"})).await;
     assert_cmdlet_error(&unknown, 404, NOT_FOUND, "'nobody@contoso.com'");
@@ -242,7 +244,7 @@ async fn new_shared_mailbox_is_a_disabled_unlicensed_user_in_graph() {
     assert_eq!(user.body["accountEnabled"], false);
     assert_eq!(user.body["assignedLicenses"], json!([]));
     assert_eq!(user.body["mailNickname"], "sales");
-    assert_eq!(user.body["proxyAddresses"], json!(["SMTP:sales@contoso.com"]));
+    assert_eq!(user.body["proxyAddresses"], json!(["SMTP:sales@contoso.com", "smtp:sales@contoso.onmicrosoft.com"]));
     assert_eq!(user.body["userPrincipalName"], "sales@contoso.com");
 
     let defaults = objects(&new_shared(&api, json!({"Shared": true, "Name": "Front Desk"})).await).remove(0);

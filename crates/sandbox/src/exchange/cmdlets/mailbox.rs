@@ -174,6 +174,15 @@ pub const CMDLETS: &[Cmdlet] = &[
         run: get_recipient,
     },
     Cmdlet {
+        name: "Get-EXORecipient",
+        parameters: &[
+            optional("Identity", ParamType::String),
+            optional("RecipientTypeDetails", ParamType::StringList),
+            optional("ResultSize", ParamType::ResultSize),
+        ],
+        run: get_recipient,
+    },
+    Cmdlet {
         name: "Set-Mailbox",
         parameters: &[
             mandatory("Identity", ParamType::String),
@@ -490,6 +499,10 @@ fn set_mailbox(invocation: &mut Invocation<'_>, params: &Params) -> ExchangeResu
     if type_changed {
         lifecycle::after_type_change(invocation.tenant, id, now);
     }
+    if hidden != mailbox.hidden_from_address_lists {
+        // One directory: Graph shows the address-list flag as the user's `showInAddressList`.
+        invocation.tenant.update_user(id, |user| user.show_in_address_list = Some(!hidden));
+    }
     if display_name != user.display_name {
         invocation.tenant.update_user(id, |user| user.display_name = display_name);
         changed = true;
@@ -638,6 +651,12 @@ fn new_mailbox(invocation: &mut Invocation<'_>, params: &Params) -> ExchangeResu
     user.mail = Some(new.primary_smtp_address.clone());
     user.mail_nickname = new.alias;
     user.proxy_addresses = vec![format!("SMTP:{}", new.primary_smtp_address)];
+    // Exchange also stamps an address in the tenant's initial (onmicrosoft) domain when it is free.
+    let routing = format!("{}@{}", user.mail_nickname, invocation.tenant.initial_domain());
+    if !routing.eq_ignore_ascii_case(&new.primary_smtp_address) && invocation.tenant.address_holder(&routing).is_none()
+    {
+        user.proxy_addresses.push(format!("smtp:{routing}"));
+    }
     user.visible_from = invocation.visible_from;
     invocation.tenant.insert_user(user);
     let mut mailbox = Mailbox::new(id, MailboxKind::Shared, now, now);
