@@ -76,3 +76,22 @@ async fn requests_over_the_tenants_concurrency_cap_get_the_plain_text_429() {
     let later = api.invoke(&token, "Get-Mailbox", json!({"ResultSize": 1})).await;
     assert_eq!(later.status, 200, "the slot is given back: {}", later.body);
 }
+
+#[tokio::test]
+async fn a_group_created_in_exchange_reaches_graph_after_the_replication_delay() {
+    let api = start(Knobs { replication_delay_ms: 60_000, ..Knobs::default() }).await;
+    let created = api.invoke(&api.service_account(), "New-DistributionGroup", json!({"Name": "Night Shift"})).await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let id = created.body["value"][0]["ExternalDirectoryObjectId"].as_str().expect("id").to_string();
+    let exchange_sees = api.invoke(&api.app(), "Get-DistributionGroup", json!({"Identity": "Night Shift"})).await;
+    assert_eq!(exchange_sees.status, 200, "Exchange sees its own group at once: {}", exchange_sees.body);
+
+    let graph_get = || async {
+        let url = format!("{}/v1.0/groups/{id}", api.sandbox.https_base());
+        let token = common::tenure_app_token(&api.sandbox);
+        api.client.get(url).bearer_auth(token).send().await.expect("Graph request").status().as_u16()
+    };
+    assert_eq!(graph_get().await, 404, "not replicated to Graph yet");
+    api.sandbox.state().clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(graph_get().await, 200, "replicated after the delay");
+}
