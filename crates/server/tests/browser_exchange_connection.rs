@@ -53,6 +53,12 @@ async fn link_an_exchange_service_account_and_test_its_mailbox_access_and_roles(
         assert!(passed.contains(&line), "{line} is not a passed line of the report: {passed:?}\n{text}");
     }
     assert!(browser.client.find_all(fantoccini::Locator::Css("ul.report li.bad")).await.unwrap().is_empty(), "{text}");
+    // The picture shows the report: the page scrolled to the end of the last test.
+    browser
+        .client
+        .execute("document.getElementById('last-test').scrollIntoView({block: 'end'});", vec![])
+        .await
+        .expect("scrolling to the report");
     browser.screenshot("exchange-connection").await;
 
     tenure.stop().await;
