@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{AttributeMap, Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, VecMap, WorkerId};
+use crate::{
+    AttributeMap, DesiredExchange, Diagnostic, DirectoryUser, GroupKind, SourceLocation, UserAttribute, VecMap,
+    WorkerId,
+};
 
 /// Where a worker is in their lifecycle on the planning day, as the policy derives it from status and dates in the
 /// worker's time zone.
@@ -221,4 +224,6 @@ pub struct DesiredState {
     pub diagnostics: Vec<Diagnostic>,
     /// The hash of the policy revision this was computed with.
     pub policy_revision: String,
+    /// Exchange Online: lists, shared mailboxes and leavers' mailboxes (empty when `[exchange]` is off).
+    pub exchange: DesiredExchange,
 }

@@ -10,6 +10,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::ObjectId;
 
@@ -125,7 +126,7 @@ pub enum AutoReplyState {
 }
 
 /// Whether a mail-enabled group is a distribution list or a mail-enabled security group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MailGroupKind {
     /// A distribution list (`MailUniversalDistributionGroup`).
     Distribution,
@@ -145,7 +146,7 @@ impl MailGroupKind {
 }
 
 /// Who may join or leave a mail-enabled group without an owner's help.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MembershipRestriction {
     /// Anyone may, without approval.
     Open,

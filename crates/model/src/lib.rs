@@ -10,6 +10,7 @@ mod attribute_map;
 mod cloud;
 mod country;
 mod desired;
+mod desired_exchange;
 mod diagnostic;
 mod directory;
 mod exchange;
@@ -36,6 +37,10 @@ pub use token::{AccessToken, AccessTokenProvider, Secret, TokenError, TokenFutur
 pub use vec_collections::{VecMap, VecSet};
 
 pub use country::{CountryCode, InvalidCountryCode};
+pub use desired_exchange::{
+    AutoReplyText, DesiredExchange, DesiredMailAccess, DesiredMailList, LeaverMailbox, MailListMembership,
+    SharedMailboxGrant, SharedMailboxRight,
+};
 pub use diagnostic::{Diagnostic, Severity, SourceLocation};
 pub use snapshot::HrSnapshot;
 pub use worker::{Worker, WorkerStatus};

@@ -14,6 +14,7 @@ use model::{
     UserAttribute, Worker, WorkerId,
 };
 
+use crate::exchange_desired::{self, CompiledExchange};
 use crate::lifecycle;
 use crate::naming;
 use crate::policy::{Policy, SecondaryKeyKind};
@@ -21,12 +22,12 @@ use crate::problems::join_key;
 use crate::templates::{describe, environment, worker_context};
 
 /// A template failure for one worker: the policy key and the error.
-struct Failure {
+pub(crate) struct Failure {
     key: String,
     message: String,
 }
 
-fn fail(key: impl Into<String>, error: &minijinja::Error) -> Failure {
+pub(crate) fn fail(key: impl Into<String>, error: &minijinja::Error) -> Failure {
     // The diagnostic quotes the key as a whole, so a quoted part inside it (`attributes."employeeOrgData/…"`)
     // is written with single quotes, as TOML also allows.
     Failure { key: key.into().replace('"', "'"), message: format!("template failed: {}", describe(error)) }
@@ -41,6 +42,7 @@ struct Compiled<'env> {
     keep_account_when: Option<Expression<'env, 'env>>,
     groups: Vec<(Template<'env, 'env>, Option<Template<'env, 'env>>, Option<Expression<'env, 'env>>)>,
     licences: Vec<Option<Expression<'env, 'env>>>,
+    exchange: CompiledExchange<'env>,
 }
 
 /// Computes the desired state of every worker in `hr` at instant `now`, with name candidates for every worker.
@@ -113,6 +115,18 @@ fn compute<W: std::borrow::Borrow<Worker>>(
             insert_group(&mut state.groups, rule, nickname.trim(), display_name.trim());
         }
     }
+    state.exchange = exchange_desired::seed(&policy.exchange, &compiled.exchange);
+    if policy.exchange.enabled {
+        let source = SourceLocation { file: "policy".to_string(), line: None, record: None };
+        state.diagnostics.push(Diagnostic::warning(
+            source,
+            Some("exchange.enabled"),
+            "the [exchange] section is checked, but this version plans no Exchange steps yet (lists, shared \
+             mailboxes and the leaver's mailbox are left as they are); only its hold on deleting converted \
+             leavers applies",
+        ));
+    }
+    let manager_names = manager_names(&workers, policy, &compiled);
     workers.sort_by(|a, b| a.borrow().employee_id.cmp(&b.borrow().employee_id));
     // Collected in place when the workers are owned (an account is smaller than a worker, so the workers' buffer
     // is reused): at 100,000 workers a second buffer, grown by doubling, was tens of megabytes at the peak.
@@ -140,7 +154,30 @@ fn compute<W: std::borrow::Borrow<Worker>>(
             let today = now.with_timezone(&tz).date_naive();
             let needs_names = needs_names(&worker.employee_id);
             match account(worker, policy, &compiled, today, needs_names, &mut state) {
-                Ok(account) => Some(account),
+                Ok(account) if !policy.exchange.enabled => Some(account),
+                Ok(account) => {
+                    let context = worker_context(worker);
+                    let access = exchange_desired::access(
+                        worker,
+                        &account,
+                        &context,
+                        &policy.exchange,
+                        &compiled.exchange,
+                        &manager_names,
+                        &mut state.exchange,
+                    );
+                    match access {
+                        Ok(Some(access)) => {
+                            state.exchange.accounts.insert(account.worker_id.clone(), access);
+                        }
+                        Ok(None) => {}
+                        Err(failure) => {
+                            state.exchange.skipped.insert(account.worker_id.clone());
+                            state.diagnostics.push(Diagnostic::error(source(), Some(&failure.key), failure.message));
+                        }
+                    }
+                    Some(account)
+                }
                 Err(failure) => {
                     state.diagnostics.push(Diagnostic::error(source(), Some(&failure.key), failure.message));
                     None
@@ -161,6 +198,7 @@ fn compile<'env>(env: &'env minijinja::Environment<'env>, policy: &'env Policy) 
         keep_account_when: None,
         groups: Vec::new(),
         licences: Vec::new(),
+        exchange: exchange_desired::compile(env, &policy.exchange)?,
     };
     for (attribute, source) in &policy.attributes {
         let key = join_key("attributes", attribute.graph_name());
@@ -185,6 +223,40 @@ fn compile<'env>(env: &'env minijinja::Environment<'env>, policy: &'env Policy) 
         compiled.licences.push(rule.when.as_deref().map(|s| expression(&format!("{}.when", rule.key), s)).transpose()?);
     }
     Ok(compiled)
+}
+
+/// The display names of the managers of workers who may be leavers (those with a termination date or status),
+/// for the leaver's auto-reply (`{{ manager_name }}`); empty unless Exchange is on with an auto-reply.
+fn manager_names<W: std::borrow::Borrow<Worker>>(
+    workers: &[W],
+    policy: &Policy,
+    compiled: &Compiled<'_>,
+) -> BTreeMap<WorkerId, String> {
+    let mut names = BTreeMap::new();
+    if !policy.exchange.enabled || !compiled.exchange.has_auto_reply() {
+        return names;
+    }
+    for worker in workers {
+        let worker = worker.borrow();
+        if (worker.termination_date.is_some() || worker.status == Some(model::WorkerStatus::Terminated))
+            && let Some(manager) = &worker.manager_id
+        {
+            names.insert(manager.clone(), String::new());
+        }
+    }
+    let display = compiled.attributes.iter().find(|(attribute, ..)| *attribute == UserAttribute::DisplayName);
+    for worker in workers {
+        let worker = worker.borrow();
+        if let Some(name) = names.get_mut(&worker.employee_id) {
+            let rendered = display.and_then(|(_, _, template, _)| template.render(worker_context(worker)).ok());
+            *name = rendered
+                .map(|text| text.trim().to_string())
+                .filter(|text| !text.is_empty())
+                .unwrap_or_else(|| exchange_desired::plain_display_name(worker));
+        }
+    }
+    names.retain(|_, name| !name.is_empty());
+    names
 }
 
 /// The variable path of a template that is exactly `{{ name }}` or `{{ a.b.c }}` (identifiers only), if it is.
@@ -223,7 +295,7 @@ fn insert_group(
     });
 }
 
-fn truthy(expression: Option<&Expression<'_, '_>>, context: &Value, key: String) -> Result<bool, Failure> {
+pub(crate) fn truthy(expression: Option<&Expression<'_, '_>>, context: &Value, key: String) -> Result<bool, Failure> {
     match expression {
         None => Ok(true),
         Some(expression) => expression.eval(context).map(|value| value.is_true()).map_err(|error| fail(key, &error)),

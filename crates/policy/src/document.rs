@@ -131,3 +131,109 @@ pub(crate) struct LimitsDoc {
     #[serde(default)]
     pub(crate) membership_removals: LimitDoc,
 }
+
+/// One `[[exchange.lists]]` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MailListDoc {
+    pub(crate) id: Option<String>,
+    pub(crate) name: Spanned<String>,
+    pub(crate) kind: Spanned<String>,
+    pub(crate) when: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) create: bool,
+    pub(crate) owner: Option<Spanned<String>>,
+    pub(crate) join_restriction: Option<Spanned<String>>,
+    pub(crate) depart_restriction: Option<Spanned<String>>,
+}
+
+/// One `[[exchange.shared_mailboxes]]` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SharedMailboxDoc {
+    pub(crate) id: Option<String>,
+    pub(crate) mailbox: Spanned<String>,
+    pub(crate) when: Option<Spanned<String>>,
+    pub(crate) rights: Spanned<Vec<Spanned<String>>>,
+    #[serde(default = "yes")]
+    pub(crate) auto_mapping: bool,
+}
+
+/// `[exchange.leaver.auto_reply]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AutoReplyDoc {
+    pub(crate) internal: Spanned<String>,
+    pub(crate) external: Option<Spanned<String>>,
+}
+
+/// `[exchange.leaver]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MailLeaverDoc {
+    #[serde(default = "yes")]
+    pub(crate) convert_to_shared: bool,
+    #[serde(default = "yes")]
+    pub(crate) hide_from_address_lists: bool,
+    pub(crate) auto_reply: Option<AutoReplyDoc>,
+    pub(crate) grant_manager: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(crate) delegates: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) keep_memberships: Vec<Spanned<String>>,
+    pub(crate) delete_after_days: Option<Spanned<u32>>,
+}
+
+impl Default for MailLeaverDoc {
+    fn default() -> Self {
+        Self {
+            convert_to_shared: true,
+            hide_from_address_lists: true,
+            auto_reply: None,
+            grant_manager: None,
+            delegates: Vec::new(),
+            keep_memberships: Vec::new(),
+            delete_after_days: None,
+        }
+    }
+}
+
+/// `[exchange.leave]`: a leave of absence that disables the account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MailLeaveDoc {
+    #[serde(default = "yes")]
+    pub(crate) hide_from_address_lists: bool,
+    #[serde(default)]
+    pub(crate) remove_list_memberships: bool,
+}
+
+impl Default for MailLeaveDoc {
+    fn default() -> Self {
+        Self { hide_from_address_lists: true, remove_list_memberships: false }
+    }
+}
+
+/// `[exchange]`'s own keys; its sub-tables and arrays are deserialized one by one (so one mistake does not hide
+/// the next).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExchangeKeysDoc {
+    #[serde(default)]
+    pub(crate) enabled: bool,
+    pub(crate) default_list: Option<Spanned<String>>,
+}
+
+/// `[exchange]` as the structural pass leaves it.
+#[derive(Debug, Default)]
+pub(crate) struct ExchangeDoc {
+    pub(crate) keys: ExchangeKeysDoc,
+    pub(crate) lists: Vec<MailListDoc>,
+    pub(crate) shared_mailboxes: Vec<SharedMailboxDoc>,
+    pub(crate) leaver: MailLeaverDoc,
+    pub(crate) leave: MailLeaveDoc,
+}
+
+fn yes() -> bool {
+    true
+}

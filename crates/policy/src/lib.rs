@@ -5,6 +5,8 @@
 
 mod desired;
 mod document;
+mod exchange;
+mod exchange_desired;
 mod lifecycle;
 mod naming;
 mod policy;

@@ -15,8 +15,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::document::{
-    GroupDoc, LeaveAction, LicenceDoc, LifecycleDoc, LimitDoc, LimitsDoc, MatchingDoc, NamingDoc, ScopeDoc,
+    ExchangeDoc, GroupDoc, LeaveAction, LicenceDoc, LifecycleDoc, LimitDoc, LimitsDoc, MatchingDoc, NamingDoc, ScopeDoc,
 };
+use crate::exchange::{ExchangeRules, exchange_rules};
 use crate::lifecycle::LifecycleRules;
 use crate::naming::NamingRules;
 use crate::problems::{PathIndex, PolicyProblem, Problems, join_key};
@@ -68,6 +69,7 @@ pub struct Policy {
     pub(crate) groups: Vec<GroupRule>,
     pub(crate) licences: Vec<LicenceRule>,
     pub(crate) limits: SafetyLimits,
+    pub(crate) exchange: ExchangeRules,
 }
 
 impl Policy {
@@ -102,7 +104,7 @@ impl Policy {
     }
 }
 
-const SECTIONS: &str = "hr, scope, matching, attributes, naming, lifecycle, groups, licences, limits";
+const SECTIONS: &str = "hr, scope, matching, attributes, naming, lifecycle, groups, licences, limits, exchange";
 
 /// The sections as deserialized by the structural pass.
 #[derive(Default)]
@@ -116,6 +118,7 @@ struct Sections {
     groups: Vec<GroupDoc>,
     licences: Vec<LicenceDoc>,
     limits: Option<LimitsDoc>,
+    exchange: ExchangeDoc,
 }
 
 /// Parses and checks a policy file; `Err` holds every problem found, ordered by line.
@@ -208,6 +211,7 @@ fn structural(root: &DeTable<'_>, index: &PathIndex, problems: &mut Problems<'_>
             "groups" => sections.groups = array_section(value, name, index, problems),
             "licences" => sections.licences = array_section(value, name, index, problems),
             "limits" => sections.limits = section(value, name, index, problems),
+            "exchange" => sections.exchange = exchange_section(value, index, problems),
             _ => problems.add(
                 Some(key.span()),
                 join_key("", name),
@@ -216,6 +220,35 @@ fn structural(root: &DeTable<'_>, index: &PathIndex, problems: &mut Problems<'_>
         }
     }
     sections
+}
+
+/// `[exchange]`, each sub-table and array deserialized on its own so that every mistake is reported.
+fn exchange_section(value: &Spanned<DeValue<'_>>, index: &PathIndex, problems: &mut Problems<'_>) -> ExchangeDoc {
+    let mut doc = ExchangeDoc::default();
+    let DeValue::Table(table) = value.get_ref() else {
+        problems.at(value, "exchange", "expected a table (write [exchange])");
+        return doc;
+    };
+    for (key, child) in table.iter() {
+        let name = key.get_ref().as_ref();
+        let path = join_key("exchange", name);
+        match name {
+            "enabled" => doc.keys.enabled = section(child, &path, index, problems).unwrap_or_default(),
+            "default_list" => doc.keys.default_list = section(child, &path, index, problems),
+            "lists" => doc.lists = array_section(child, &path, index, problems),
+            "shared_mailboxes" => doc.shared_mailboxes = array_section(child, &path, index, problems),
+            "leaver" => doc.leaver = section(child, &path, index, problems).unwrap_or_default(),
+            "leave" => doc.leave = section(child, &path, index, problems).unwrap_or_default(),
+            _ => problems.add(
+                Some(key.span()),
+                path,
+                format!(
+                    "unknown key \"{name}\" (expected one of enabled, default_list, lists, shared_mailboxes, leaver, leave)"
+                ),
+            ),
+        }
+    }
+    doc
 }
 
 /// Checks one template or expression, reporting each problem at its line and key.
@@ -382,9 +415,10 @@ fn semantic(text: &str, sections: Sections, problems: &mut Problems<'_>) -> Poli
     let keep_account_when = lifecycle_doc.keep_account_when.as_ref().map(|expression| {
         check_source(&mut checker, problems, expression, SourceKind::Expression, "lifecycle.keep_account_when")
     });
+    let exchange = exchange_rules(&sections.exchange, lifecycle_doc.delete_after_days, &mut checker, problems);
     let lifecycle = LifecycleRules {
         create_days_before_start: lifecycle_doc.create_days_before_start,
-        delete_after_days: lifecycle_doc.delete_after_days,
+        delete_after_days: exchange.account_delete_after_days(lifecycle_doc.delete_after_days),
         leave_default_keep: lifecycle_doc.leave.default == LeaveAction::Keep,
         leave_types: lifecycle_doc
             .leave
@@ -466,6 +500,7 @@ fn semantic(text: &str, sections: Sections, problems: &mut Problems<'_>) -> Poli
         groups,
         licences,
         limits,
+        exchange,
     }
 }
 

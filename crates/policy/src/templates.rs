@@ -276,6 +276,12 @@ impl Checker {
 
     /// Every problem with `source`: a syntax error, else each unknown filter and a failing trial render.
     pub(crate) fn check(&mut self, source: &str, kind: SourceKind) -> Vec<String> {
+        self.check_with(source, kind, &[])
+    }
+
+    /// Like [`Self::check`], for a template that may also use the text variables `extra` (the leaver's
+    /// auto-reply knows `display_name` and `manager_name`).
+    pub(crate) fn check_with(&mut self, source: &str, kind: SourceKind, extra: &[&str]) -> Vec<String> {
         let compiled = match kind {
             SourceKind::Template => self.env.template_from_str(source).map(|_| ()),
             SourceKind::Expression => self.env.compile_expression(source).map(|_| ()),
@@ -299,8 +305,14 @@ impl Checker {
         for variable in variables {
             let mut segments = variable.split('.');
             let root = segments.next().unwrap_or_default();
-            if !ROOT_VARIABLES.contains(&root) && !self.env.globals().any(|(name, _)| name == root) {
-                messages.push(format!("unknown variable \"{root}\" (use worker, given_name, family_name or counter)"));
+            if !ROOT_VARIABLES.contains(&root)
+                && !extra.contains(&root)
+                && !self.env.globals().any(|(name, _)| name == root)
+            {
+                let mut known: Vec<&str> = ROOT_VARIABLES.to_vec();
+                known.extend_from_slice(extra);
+                let (last, rest) = known.split_last().map_or(("", &[][..]), |(last, rest)| (*last, rest));
+                messages.push(format!("unknown variable \"{root}\" (use {} or {last})", rest.join(", ")));
             } else if root == "worker"
                 && let Some(field) = segments.next()
                 && !WORKER_FIELDS.contains(&field)
@@ -311,7 +323,9 @@ impl Checker {
         if !messages.is_empty() {
             return messages;
         }
-        let context = context! { counter => 2, ..self.sample.clone() };
+        let extras: BTreeMap<&str, Value> = extra.iter().map(|name| (*name, Value::from("Sample"))).collect();
+        let context =
+            context! { counter => 2, ..minijinja::value::merge_maps([Value::from(extras), self.sample.clone()]) };
         let trial = match kind {
             SourceKind::Template => {
                 self.env.template_from_str(source).and_then(|template| template.render(&context)).map(|_| ())
