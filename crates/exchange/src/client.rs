@@ -12,13 +12,13 @@ use serde_json::{Map, Value, json};
 
 use crate::config::ExchangeConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::throttle::Throttle;
+use throttle::Throttle;
 
 /// An Exchange Online admin API client for one tenant.
 ///
 /// Cheap to clone: clones share the HTTP connection pool, the token provider, the `connection-id`, the counters
-/// and the throttle (see `throttle.rs`: an adaptive in-flight limit halved by the tenant's concurrency 429, and a
-/// pause of every sender while the request quota is spent).
+/// and the throttle (the `throttle` crate: an adaptive in-flight limit halved by the tenant's concurrency 429, and
+/// a pause of every sender while the request quota is spent).
 #[derive(Clone)]
 pub struct ExchangeClient {
     pub(crate) inner: Arc<Inner>,

@@ -7,7 +7,7 @@
 //! and hands out `model` types.
 //!
 //! - [`ExchangeClient::invoke`] runs any cmdlet: the module's headers, paging by `@odata.nextLink`, warnings,
-//!   retries, throttling (`client.rs`, `send.rs`, `throttle.rs`, `answer.rs`).
+//!   retries, throttling (`client.rs`, `send.rs`, `answer.rs`; the adaptive limit and pause come from the `throttle` crate).
 //! - Errors are typed ([`ErrorKind`]) from Exchange's error envelope (`classify.rs`); RBAC refusals name the
 //!   role to add (`role_hint.rs`).
 //! - Typed operations, idempotent for the caller ([`Outcome::AlreadyDone`]): mailboxes (`mailboxes.rs`),
@@ -26,7 +26,6 @@ mod permissions;
 mod role_check;
 mod role_hint;
 mod send;
-mod throttle;
 
 use serde_json::{Map, Value};
 

@@ -17,8 +17,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result, transient_status};
-use crate::throttle::Throttle;
 use crate::{GraphConfig, GraphRequest, GraphResponse, Method};
+use throttle::Throttle;
 
 /// The most requests one `$batch` may hold.
 pub(crate) const MAX_BATCH: usize = 20;

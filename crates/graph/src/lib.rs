@@ -18,7 +18,6 @@ mod client;
 mod convert;
 mod error;
 mod observe;
-mod throttle;
 mod write;
 
 use std::fmt;

@@ -1,12 +1,15 @@
-//! The throttle every clone of a [`crate::Client`] shares: an adaptive concurrency limit (AIMD) and a global
-//! pause after a 429.
+//! The throttle each of Tenure's HTTP clients (Graph, Exchange) shares across its clones: an adaptive
+//! concurrency limit (AIMD) and a pause that holds every sender.
 //!
-//! Every HTTP request first takes a [`Permit`] from [`Throttle::acquire`], which waits while a pause is in
-//! force or while as many requests as the current limit are in flight. The limit starts at
-//! `max_concurrency`; a 429 halves it (at least 1) and pauses every sender until the `Retry-After` has passed;
-//! each run of successes as long as the current limit raises it by one, up to `max_concurrency` (additive
-//! increase, multiplicative decrease). Waiting uses a `Notify` (woken when a permit is returned) and the
-//! pause's deadline, never polling.
+//! Every HTTP request first takes a [`Permit`] from [`Throttle::acquire`], which waits while a pause is in force
+//! or while as many requests as the current limit are in flight. The limit starts at `max_concurrency`; a refusal
+//! for sending too much at once halves it ([`Throttle::halve`], at least 1), and each run of successes as long as
+//! the current limit raises it by one, up to `max_concurrency` (additive increase, multiplicative decrease). A
+//! service's "retry after" pauses every sender ([`Throttle::pause_for`]); Graph's 429 does both
+//! ([`Throttle::throttled`]). Waiting uses a `Notify` (woken when a permit is returned) and the pause's deadline,
+//! never polling.
+//!
+//! The clients are I/O leaves that do not depend on each other; this crate is the one piece they share.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -28,7 +31,7 @@ struct State {
 
 /// Shared throttle state (cheap to clone).
 #[derive(Debug, Clone)]
-pub(crate) struct Throttle {
+pub struct Throttle {
     inner: Arc<Inner>,
 }
 
@@ -41,7 +44,7 @@ struct Inner {
 
 /// The right to have one HTTP request in flight; returned on drop.
 #[derive(Debug)]
-pub(crate) struct Permit {
+pub struct Permit {
     inner: Arc<Inner>,
 }
 
@@ -62,7 +65,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl Throttle {
     /// A throttle allowing up to `max_concurrency` requests in flight (at least 1).
-    pub(crate) fn new(max_concurrency: usize) -> Throttle {
+    pub fn new(max_concurrency: usize) -> Throttle {
         let max = max_concurrency.max(1);
         Throttle {
             inner: Arc::new(Inner {
@@ -74,7 +77,7 @@ impl Throttle {
     }
 
     /// Waits for any pause to pass and for a free slot under the current limit.
-    pub(crate) async fn acquire(&self) -> Permit {
+    pub async fn acquire(&self) -> Permit {
         loop {
             let released = self.inner.released.notified();
             tokio::pin!(released);
@@ -101,18 +104,29 @@ impl Throttle {
     }
 
     /// Records a 429: halves the limit and pauses every sender for `retry_after`.
-    pub(crate) fn throttled(&self, retry_after: Duration) {
+    pub fn throttled(&self, retry_after: Duration) {
+        self.halve();
+        self.pause_for(retry_after);
+    }
+
+    /// Records a refusal for too many concurrent requests: halves the limit (at least 1).
+    pub fn halve(&self) {
         let mut state = lock(&self.inner.state);
         state.limit = (state.limit / 2).max(1);
         state.successes = 0;
-        let until = Instant::now() + retry_after;
+    }
+
+    /// Holds every sender for `pause` (a longer pause already in force stays).
+    pub fn pause_for(&self, pause: Duration) {
+        let mut state = lock(&self.inner.state);
+        let until = Instant::now() + pause;
         if state.paused_until.is_none_or(|current| current < until) {
             state.paused_until = Some(until);
         }
     }
 
     /// Records a request that was not throttled: after a run of successes as long as the limit, raises it by one.
-    pub(crate) fn succeeded(&self) {
+    pub fn succeeded(&self) {
         let raised = {
             let mut state = lock(&self.inner.state);
             state.successes += 1;
@@ -130,7 +144,7 @@ impl Throttle {
     }
 
     /// The current concurrency limit.
-    pub(crate) fn limit(&self) -> usize {
+    pub fn limit(&self) -> usize {
         lock(&self.inner.state).limit
     }
 }
@@ -185,5 +199,16 @@ mod tests {
         let started = Instant::now();
         let _permit = throttle.acquire().await;
         assert!(started.elapsed() >= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_every_sender_and_keeps_the_limit() {
+        let throttle = Throttle::new(4);
+        throttle.pause_for(Duration::from_secs(5));
+        throttle.pause_for(Duration::from_secs(1));
+        let started = Instant::now();
+        let _permit = throttle.acquire().await;
+        assert!(started.elapsed() >= Duration::from_secs(5), "the longer pause wins");
+        assert_eq!(throttle.limit(), 4);
     }
 }
