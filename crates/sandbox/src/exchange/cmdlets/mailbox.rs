@@ -20,7 +20,7 @@ use crate::exchange::error::{ExchangeError, ExchangeResult, exception};
 use crate::exchange::lifecycle;
 use crate::exchange::model::{Mailbox, MailboxKind};
 use crate::exchange::output;
-use crate::exchange::params::{MultiValue, ParamType, Params, mandatory, optional};
+use crate::exchange::params::{MultiValue, ParamSpec, ParamType, Params, mandatory, optional};
 use crate::exchange::recipients::{self, Recipient};
 
 /// `-RecipientTypeDetails` values of `Get-Mailbox` / `Get-EXOMailbox` (the documented mailbox kinds; the
@@ -139,6 +139,13 @@ const MAX_NAME_LENGTH: usize = 64;
 /// Longest `-DisplayName` Exchange accepts.
 const MAX_DISPLAY_NAME_LENGTH: usize = 256;
 
+/// The parameters of `Get-Recipient` and `Get-EXORecipient`.
+const GET_RECIPIENT: &[ParamSpec] = &[
+    optional("Identity", ParamType::String),
+    optional("RecipientTypeDetails", ParamType::StringList),
+    optional("ResultSize", ParamType::ResultSize),
+];
+
 /// The mailbox cmdlets.
 pub const CMDLETS: &[Cmdlet] = &[
     Cmdlet {
@@ -164,24 +171,8 @@ pub const CMDLETS: &[Cmdlet] = &[
         ],
         run: get_exo_mailbox,
     },
-    Cmdlet {
-        name: "Get-Recipient",
-        parameters: &[
-            optional("Identity", ParamType::String),
-            optional("RecipientTypeDetails", ParamType::StringList),
-            optional("ResultSize", ParamType::ResultSize),
-        ],
-        run: get_recipient,
-    },
-    Cmdlet {
-        name: "Get-EXORecipient",
-        parameters: &[
-            optional("Identity", ParamType::String),
-            optional("RecipientTypeDetails", ParamType::StringList),
-            optional("ResultSize", ParamType::ResultSize),
-        ],
-        run: get_recipient,
-    },
+    Cmdlet { name: "Get-Recipient", parameters: GET_RECIPIENT, run: get_recipient },
+    Cmdlet { name: "Get-EXORecipient", parameters: GET_RECIPIENT, run: get_recipient },
     Cmdlet {
         name: "Set-Mailbox",
         parameters: &[
