@@ -281,11 +281,18 @@ async fn files_that_cannot_be_read_stop_the_run_before_anything_is_touched() {
     // Only the baseline run is stored.
     assert_eq!(fixture.ctx.store.list_runs(100).await.expect("runs").len(), 1);
 
-    // A header row without records is readable: nothing is planned for anyone (absent workers are left alone).
+    // A header row without records is readable, with a warning: nothing is planned for anyone (absent workers are
+    // left alone).
     let file = extra("header_only.csv");
     let tenant_before = fixture.tenant().await;
     let prepared = fixture.prepare(&file).await.expect("a header-only file is readable");
-    assert!(prepared.inputs.hr.workers.is_empty() && prepared.inputs.hr.diagnostics.is_empty());
+    assert!(prepared.inputs.hr.workers.is_empty());
+    let [warning] = prepared.inputs.hr.diagnostics.as_slice() else {
+        panic!("one warning expected: {:?}", prepared.inputs.hr.diagnostics)
+    };
+    assert_eq!(warning.severity, model::Severity::Warning);
+    assert_eq!(warning.message, hr_source::NO_RECORDS);
+    assert_eq!(warning.source.line, Some(1));
     assert!(prepared.plan.is_empty(), "{}", planner::render_text(&prepared.plan));
     assert_eq!(prepared.plan.managed_accounts, 6);
     assert_eq!(fixture.tenant().await, tenant_before);

@@ -81,7 +81,7 @@ pub fn read_csv_bytes(file: &str, bytes: &[u8], mapping: &CsvMapping) -> Result<
         manager_id: mapping.header_of(Field::ManagerId).unwrap_or(Field::ManagerId.name()),
     };
     let workers = relations::resolve(checked, &fields, &mut diagnostics);
-    Ok(finish(workers, diagnostics))
+    Ok(finish(file, workers, diagnostics))
 }
 
 /// The mapped columns of the header row: (column index, header as the mapping spells it, target).

@@ -84,7 +84,7 @@ pub fn read_json_bytes(file: &str, bytes: &[u8], mapping: &JsonMapping) -> Resul
     }
     let fields = RelationFields { employee_id: Field::EmployeeId.name(), manager_id: Field::ManagerId.name() };
     let workers = relations::resolve(checked, &fields, &mut diagnostics);
-    Ok(finish(workers, diagnostics))
+    Ok(finish(file, workers, diagnostics))
 }
 
 /// The 1-based line on which each element of the top-level array starts. `text` is known to be valid JSON.

@@ -19,10 +19,20 @@ pub use error::Error;
 pub use json_file::{read_json, read_json_bytes};
 pub use mapping::{CUSTOM_PREFIX, CsvMapping, Field, FieldTarget, JsonMapping};
 
-use model::{Diagnostic, HrSnapshot, Worker};
+use model::{Diagnostic, HrSnapshot, SourceLocation, Worker};
 
-/// Builds the snapshot, with diagnostics in line order (stable, so a record's own problems keep their order).
-fn finish(workers: Vec<Worker>, mut diagnostics: Vec<Diagnostic>) -> HrSnapshot {
+/// What the warning for a file without records says.
+pub const NO_RECORDS: &str = "the file has no records: no worker was read, so nothing is planned for anyone (the \
+                              accounts of people missing from an export are left alone); check that the export is \
+                              complete";
+
+/// Builds the snapshot of `file`, with diagnostics in line order (stable, so a record's own problems keep their
+/// order). A file without a single record gets a warning: an empty export is more often a failed export than an
+/// empty company.
+fn finish(file: &str, workers: Vec<Worker>, mut diagnostics: Vec<Diagnostic>) -> HrSnapshot {
+    if workers.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(Diagnostic::warning(SourceLocation::at_line(file, 1), None, NO_RECORDS));
+    }
     diagnostics.sort_by_key(|diagnostic| diagnostic.source.line.unwrap_or(u64::MAX));
     HrSnapshot { workers, diagnostics }
 }

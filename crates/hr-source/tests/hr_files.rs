@@ -265,3 +265,17 @@ fn json_documents_that_are_not_arrays_of_records_are_rejected_whole() {
         .expect_err("trailing comma");
     assert!(error.to_string().starts_with("HR file malformed.json is not valid JSON (line 2, column 26): "), "{error}");
 }
+
+#[test]
+fn an_export_without_records_is_read_with_a_warning() {
+    let header = std::fs::read_to_string(fixture_path("valid_quoted.csv")).expect("fixture");
+    let header_only = header.lines().next().expect("a header row").to_string() + "\n";
+    let csv = read_csv_bytes("empty.csv", header_only.as_bytes(), &mapping()).expect("readable");
+    let json = read_json_bytes("empty.json", b"[]", &json_mapping()).expect("readable");
+    for snapshot in [csv, json] {
+        assert!(snapshot.workers.is_empty());
+        assert_eq!(snapshot.diagnostics.len(), 1, "{:?}", snapshot.diagnostics);
+        assert_eq!(snapshot.diagnostics[0].severity, model::Severity::Warning);
+        assert_eq!(snapshot.diagnostics[0].message, hr_source::NO_RECORDS);
+    }
+}
