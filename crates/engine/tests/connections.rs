@@ -47,6 +47,17 @@ async fn start_sandbox_with(seed_text_edit: impl FnOnce(String) -> String) -> Ru
     sandbox::Sandbox::builder().seed(seed).start(listener).await.expect("sandbox starts")
 }
 
+/// A sandbox (its seed text edited by `seed_text_edit`), a temporary directory and a connection service on a store
+/// in it.
+async fn started(
+    seed_text_edit: impl FnOnce(String) -> String,
+) -> (RunningSandbox, tempfile::TempDir, ConnectionService) {
+    let sandbox = start_sandbox_with(seed_text_edit).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service(&sandbox, dir.path()).await;
+    (sandbox, dir, service)
+}
+
 fn registration(client_id: &str, secret: &str) -> ProviderApp {
     ProviderApp { client_id: client_id.to_string(), credential: vault::ClientCredential::Secret(Secret::new(secret)) }
 }
@@ -156,9 +167,7 @@ async fn linked_service_provider(sandbox: &RunningSandbox, service: &ConnectionS
 
 #[tokio::test]
 async fn a_service_provider_connection_links_syncs_and_rotates_its_refresh_token() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, dir, service) = started(|text| text).await;
     let id = linked_service_provider(&sandbox, &service).await;
 
     let stored = service.store().secret(id, "refresh_token").await.expect("read").expect("a refresh token");
@@ -199,9 +208,7 @@ async fn a_service_provider_connection_links_syncs_and_rotates_its_refresh_token
 
 #[tokio::test]
 async fn a_callback_from_another_session_a_forged_state_or_a_late_one_is_refused() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let view = service
         .create(NewConnectionRequest::ServiceProvider { name: "contoso".into(), cloud: NationalCloud::Global })
         .await
@@ -230,9 +237,7 @@ async fn a_callback_from_another_session_a_forged_state_or_a_late_one_is_refused
 
 #[tokio::test]
 async fn a_revoked_refresh_token_needs_a_relink_and_runs_stop_before_any_work() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let id = linked_service_provider(&sandbox, &service).await;
 
     let token = service.token_provider(id).await.expect("provider").access_token().await.expect("token");
@@ -266,9 +271,7 @@ async fn a_revoked_refresh_token_needs_a_relink_and_runs_stop_before_any_work() 
 
 #[tokio::test]
 async fn a_user_who_cannot_consent_leaves_the_connection_waiting_for_admin_approval() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let view = service
         .create(NewConnectionRequest::ServiceProvider { name: "contoso".into(), cloud: NationalCloud::Global })
         .await
@@ -307,9 +310,7 @@ async fn a_user_who_cannot_consent_leaves_the_connection_waiting_for_admin_appro
 
 #[tokio::test]
 async fn a_customer_owned_app_with_a_generated_certificate_connects_once_the_certificate_is_uploaded() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let view = service
         .create(NewConnectionRequest::CustomerApp {
             name: "contoso-app".into(),
@@ -353,7 +354,7 @@ async fn a_customer_owned_app_with_a_generated_certificate_connects_once_the_cer
 async fn a_run_is_refused_steps_its_connection_cannot_do() {
     // Contoso's app with User.ReadWrite.All and Group.ReadWrite.All only: it can create people and groups, but
     // not reset passwords (Directory.ReadWrite.All in the product's set); Organization.Read.All lets it read licences.
-    let sandbox = start_sandbox_with(|text| {
+    let (sandbox, dir, service) = started(|text| {
         text.replacen(
             "application_permissions = [\"Graph:User.ReadWrite.All\", \"Graph:Group.ReadWrite.All\", \"Graph:Directory.ReadWrite.All\", \"Graph:User.EnableDisableAccount.All\", ",
             "application_permissions = [\"Graph:User.ReadWrite.All\", \"Graph:Group.ReadWrite.All\", \"Graph:Organization.Read.All\", ",
@@ -361,8 +362,6 @@ async fn a_run_is_refused_steps_its_connection_cannot_do() {
         )
     })
     .await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
     let view = service
         .create(NewConnectionRequest::CustomerApp {
             name: "contoso-app".into(),
@@ -423,9 +422,7 @@ async fn a_run_is_refused_steps_its_connection_cannot_do() {
 
 #[tokio::test]
 async fn service_provider_and_exchange_links_in_each_cloud_use_that_clouds_registration() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let cases = [
         (NationalCloud::Global, PROVIDER_APP, ADMIN, support::CONTOSO_TENANT),
         (NationalCloud::UsGovHigh, PROVIDER_APP_US_GOV, "admin@fabrikam.gov", "7f4c2d3b-6e5a-4b9c-8d2e-3f4a5b6c7d8e"),
@@ -534,9 +531,7 @@ value = "northwind-app-secret-M1n2B3v4C5x6"
 
 #[tokio::test]
 async fn customer_owned_apps_connect_in_every_cloud_and_a_wrong_cloud_or_tenant_is_reported() {
-    let sandbox = start_sandbox_with(|text| text + NORTHWIND_DOD).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text + NORTHWIND_DOD).await;
     let cases = [
         (
             "contoso",
@@ -649,9 +644,7 @@ async fn customer_owned_apps_connect_in_every_cloud_and_a_wrong_cloud_or_tenant_
 
 #[tokio::test]
 async fn an_exchange_service_account_links_for_the_exchange_resource() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let view = service
         .create(NewConnectionRequest::ExchangeDelegated {
             name: "contoso-exchange".into(),
@@ -685,15 +678,13 @@ async fn an_exchange_service_account_links_for_the_exchange_resource() {
 
 #[tokio::test]
 async fn an_exchange_role_group_missing_a_role_fails_the_test_naming_the_role() {
-    let sandbox = start_sandbox_with(|text| {
+    let (sandbox, _dir, service) = started(|text| {
         text.replace(
             r#"roles = ["Distribution Groups", "Security Group Creation and Membership", "Mail Recipients"]"#,
             r#"roles = ["Distribution Groups", "Mail Recipients"]"#,
         )
     })
     .await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
     let view = exchange_app_connection(&sandbox, &service).await;
     let report = service.test(view.connection.id).await.expect("tested");
     assert!(!report.passed, "{report:?}");
@@ -710,9 +701,7 @@ async fn an_exchange_role_group_missing_a_role_fails_the_test_naming_the_role() 
 
 #[tokio::test]
 async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated_certificate() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, _dir, service) = started(|text| text).await;
     let view = exchange_app_connection(&sandbox, &service).await;
     assert_eq!(view.kind_label(), "Exchange Online — app-only certificate");
     let token =
@@ -725,9 +714,7 @@ async fn an_exchange_app_only_connection_gets_exchange_tokens_with_its_generated
 
 #[tokio::test]
 async fn a_run_stops_before_its_first_step_when_the_exchange_role_group_lost_a_role() {
-    let sandbox = start_sandbox_with(|text| text).await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let service = service(&sandbox, dir.path()).await;
+    let (sandbox, dir, service) = started(|text| text).await;
     let view = exchange_app_connection(&sandbox, &service).await;
     assert!(service.test(view.connection.id).await.expect("tested").passed, "all three roles held at first");
 
