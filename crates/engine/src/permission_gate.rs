@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use model::{AccessTokenProvider, Action, Plan};
 use vault::permissions::{Feature, GrantType};
 
-/// The feature an action needs.
-fn feature_of(action: &Action) -> Feature {
-    match action {
+/// The Graph feature an action needs (`None` for Exchange commands: the Exchange gate checks their roles).
+fn feature_of(action: &Action) -> Option<Feature> {
+    Some(match action {
         Action::CreateUser { .. }
         | Action::RestoreUser { .. }
         | Action::UpdateUser { .. }
@@ -24,7 +24,17 @@ fn feature_of(action: &Action) -> Feature {
         Action::CreateGroup { .. } | Action::AddMembers { .. } | Action::RemoveMember { .. } => Feature::ManageGroups,
         Action::AssignLicenses { .. } => Feature::AssignLicenses,
         Action::DeleteUser { .. } => Feature::DeleteUsers,
-    }
+        Action::CreateMailList { .. }
+        | Action::AddMailListMember { .. }
+        | Action::RemoveMailListMember { .. }
+        | Action::AwaitMailbox { .. }
+        | Action::GrantMailboxRight { .. }
+        | Action::RevokeMailboxRight { .. }
+        | Action::SetMailboxHidden { .. }
+        | Action::SetAutoReply { .. }
+        | Action::ConvertMailbox { .. }
+        | Action::ConfirmMailboxShared { .. } => return None,
+    })
 }
 
 /// What `plan` needs that the token of `tokens` does not grant, one sentence per missing permission (empty when
@@ -35,8 +45,8 @@ fn feature_of(action: &Action) -> Feature {
 /// No token could be had, or it could not be read.
 pub async fn missing_permissions(plan: &Plan, tokens: &dyn AccessTokenProvider) -> anyhow::Result<Vec<String>> {
     let mut needed: BTreeMap<Feature, usize> = BTreeMap::new();
-    for step in &plan.steps {
-        *needed.entry(feature_of(&step.action)).or_default() += 1;
+    for feature in plan.steps.iter().filter_map(|step| feature_of(&step.action)) {
+        *needed.entry(feature).or_default() += 1;
     }
     if needed.is_empty() {
         return Ok(Vec::new());

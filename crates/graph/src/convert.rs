@@ -228,6 +228,9 @@ pub(crate) fn sku(value: &Value) -> Option<SubscribedSku> {
         sku_part_number: value["skuPartNumber"].as_str().unwrap_or_default().to_string(),
         enabled_units: value["prepaidUnits"]["enabled"].as_u64().unwrap_or(0),
         consumed_units: value["consumedUnits"].as_u64().unwrap_or(0),
+        includes_exchange: value["servicePlans"].as_array().is_some_and(|plans| {
+            plans.iter().any(|plan| plan["servicePlanName"].as_str().is_some_and(|name| name.starts_with("EXCHANGE")))
+        }),
     })
 }
 

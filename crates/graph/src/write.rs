@@ -44,7 +44,7 @@ fn password_profile(password: &Secret) -> Value {
 
 /// The Graph request for `action`, with planned users and groups resolved through `users` and `groups`.
 ///
-/// `None` when a reference cannot be resolved yet (the creating step has not finished). `password` is the
+/// `None` when a reference cannot be resolved yet (the creating step has not finished), and for Exchange actions. `password` is the
 /// initial or new password for `CreateUser` and `ResetPassword`; when `None`, one is generated (and never
 /// seen by anyone). Note for `UpdateUser`: Graph resets an `employeeOrgData` member that is not sent, so a
 /// change of only one of `costCenter`/`division` clears the other unless the plan carries both.
@@ -133,6 +133,17 @@ pub fn request_for(
             })),
         ),
         Action::DeleteUser { user } => request(Method::DELETE, format!("/users/{user}"), None),
+        // Exchange Online commands are not Graph requests (the executor sends them through the Exchange client).
+        Action::CreateMailList { .. }
+        | Action::AddMailListMember { .. }
+        | Action::RemoveMailListMember { .. }
+        | Action::AwaitMailbox { .. }
+        | Action::GrantMailboxRight { .. }
+        | Action::RevokeMailboxRight { .. }
+        | Action::SetMailboxHidden { .. }
+        | Action::SetAutoReply { .. }
+        | Action::ConvertMailbox { .. }
+        | Action::ConfirmMailboxShared { .. } => return None,
     })
 }
 

@@ -144,6 +144,10 @@ pub struct DesiredExchange {
     pub shared_mailboxes: BTreeSet<String>,
     /// Each worker's desired access, by employee ID (workers without an account to manage are left out).
     pub accounts: BTreeMap<WorkerId, DesiredMailAccess>,
+    /// Whether Tenure manages the mailboxes' hidden flag: true when the policy hides leavers' or absent workers'
+    /// mailboxes (then a mailbox is shown again on return); false: the flag is never touched.
+    #[serde(default)]
+    pub manages_hidden: bool,
     /// Workers whose access could not be computed (a template failed; a diagnostic says why): the planner must
     /// leave their Exchange memberships and mailbox alone rather than read the absence as "remove everything".
     pub skipped: BTreeSet<WorkerId>,

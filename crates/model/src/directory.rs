@@ -216,6 +216,10 @@ pub struct SubscribedSku {
     pub enabled_units: u64,
     /// Seats in use (`consumedUnits`).
     pub consumed_units: u64,
+    /// Whether the product includes an Exchange Online service plan (`servicePlanName` starting `EXCHANGE`): a user
+    /// holding it gets a mailbox (some time after the assignment).
+    #[serde(default)]
+    pub includes_exchange: bool,
 }
 
 /// Everything Tenure observed in the tenant: the planner's "observed" input, cached in the store between runs.
@@ -229,4 +233,8 @@ pub struct ObservedState {
     pub groups: BTreeMap<ObjectId, DirectoryGroup>,
     /// The tenant's licence products.
     pub skus: Vec<SubscribedSku>,
+    /// What was observed in Exchange Online; `None` when Tenure has no Exchange connection (the planner then plans
+    /// no Exchange step, and holds back what would lose mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<crate::ObservedExchange>,
 }

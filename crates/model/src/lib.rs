@@ -14,6 +14,7 @@ mod desired_exchange;
 mod diagnostic;
 mod directory;
 mod exchange;
+mod observed_exchange;
 mod plan;
 mod snapshot;
 mod token;
@@ -31,6 +32,9 @@ pub use directory::{DirectoryGroup, DirectoryUser, GroupKind, ObjectId, Observed
 pub use exchange::{
     AutoReplyState, ExchangeRole, MailGroup, MailGroupKind, MailGroupMember, Mailbox, MailboxKind, MailboxPermission,
     MailboxRight, MembershipRestriction, RoleCheck, RoleFinding, RoleVerdict,
+};
+pub use observed_exchange::{
+    MailboxAccess, ObservedExchange, ObservedMailList, ObservedMailbox, ObservedSharedMailbox, leaver_mailbox_settled,
 };
 pub use plan::{Action, AttributeChange, GroupRef, Plan, Skipped, Step, StepId, UserRef};
 pub use token::{AccessToken, AccessTokenProvider, Secret, TokenError, TokenFuture};

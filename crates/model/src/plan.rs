@@ -9,7 +9,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttributeMap, Diagnostic, GroupKind, ObjectId, UserAttribute, WorkerId};
+use crate::{
+    AttributeMap, AutoReplyText, Diagnostic, GroupKind, MailGroupKind, MembershipRestriction, ObjectId,
+    SharedMailboxRight, UserAttribute, WorkerId,
+};
 
 /// A step's position in its plan (0-based); dependencies always point to lower IDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,7 +54,11 @@ pub struct AttributeChange {
     pub to: Option<String>,
 }
 
-/// What a step does. Each variant is one Graph write (or one small, fixed sequence of them).
+/// What a step does. Each variant is one Graph write (or one small, fixed sequence of them), or one Exchange Online
+/// admin API command (the variants after `DeleteUser`; [`Action::is_exchange`]).
+///
+/// Exchange steps name mailboxes and members by UPN (Exchange resolves a UPN to its recipient; Tenure never
+/// renames a UPN, and the planner knows the UPN of an account the same plan creates).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// `POST /users` with a random initial password (generated at apply time, never stored or logged).
@@ -150,6 +157,88 @@ pub enum Action {
         /// The user.
         user: ObjectId,
     },
+    /// `New-DistributionGroup`: a list (or mail-enabled security group) a rule names and the policy may create.
+    CreateMailList {
+        /// `Name` (also the alias, sanitised by the executor).
+        name: String,
+        /// Distribution list or mail-enabled security group.
+        kind: MailGroupKind,
+        /// `ManagedBy`, a UPN; `None`: Exchange's default.
+        owner: Option<String>,
+        /// `MemberJoinRestriction`.
+        join_restriction: MembershipRestriction,
+        /// `MemberDepartRestriction`.
+        depart_restriction: MembershipRestriction,
+    },
+    /// `Add-DistributionGroupMember -BypassSecurityGroupManagerCheck`.
+    AddMailListMember {
+        /// The list's `Name`.
+        list: String,
+        /// The member's UPN.
+        member: String,
+    },
+    /// `Remove-DistributionGroupMember -BypassSecurityGroupManagerCheck -Confirm:$false`.
+    RemoveMailListMember {
+        /// The list's `Name`.
+        list: String,
+        /// The member's UPN.
+        member: String,
+    },
+    /// Waits (durably: rescheduled, holding no worker) until the user's mailbox exists — Exchange provisions it some
+    /// time after an Exchange licence is assigned. A read (`Get-EXOMailbox`); the mailbox steps depend on it.
+    AwaitMailbox {
+        /// The user's UPN.
+        mailbox: String,
+    },
+    /// Grants a right on a mailbox: `Add-MailboxPermission -AccessRights FullAccess [-AutoMapping]`,
+    /// `Add-RecipientPermission -AccessRights SendAs`, or `Set-Mailbox -GrantSendOnBehalfTo @{Add=…}`.
+    GrantMailboxRight {
+        /// The mailbox (a UPN or the shared mailbox's identity).
+        mailbox: String,
+        /// Who gets the right (a UPN).
+        trustee: String,
+        /// Which right.
+        right: SharedMailboxRight,
+        /// For FullAccess: whether Outlook maps the mailbox automatically.
+        auto_mapping: bool,
+    },
+    /// Removes a right on a mailbox (the inverse cmdlets of [`Action::GrantMailboxRight`]).
+    RevokeMailboxRight {
+        /// The mailbox.
+        mailbox: String,
+        /// Who loses the right.
+        trustee: String,
+        /// Which right.
+        right: SharedMailboxRight,
+    },
+    /// `Set-Mailbox -HiddenFromAddressListsEnabled`.
+    SetMailboxHidden {
+        /// The user's UPN.
+        mailbox: String,
+        /// Hidden (a leaver, a leave) or shown again (a return).
+        hidden: bool,
+    },
+    /// `Set-MailboxAutoReplyConfiguration`: on with these texts, or off (`None`).
+    SetAutoReply {
+        /// The user's UPN.
+        mailbox: String,
+        /// The replies, or `None` to turn them off.
+        reply: Option<AutoReplyText>,
+    },
+    /// `Set-Mailbox -Type Shared` (a leaver's mailbox kept without a licence) or `-Type Regular` (a rehire).
+    ConvertMailbox {
+        /// The user's UPN.
+        mailbox: String,
+        /// To shared (`true`) or back to a regular user mailbox (`false`).
+        shared: bool,
+    },
+    /// Reads the mailbox back and is done only once Exchange reports it shared (`RecipientTypeDetails:
+    /// SharedMailbox`); until then it is rescheduled. The leaver's licence removal depends on it: a mailbox that is
+    /// not shared loses its mail 30 days after its last Exchange licence goes.
+    ConfirmMailboxShared {
+        /// The user's UPN.
+        mailbox: String,
+    },
 }
 
 impl Action {
@@ -171,7 +260,38 @@ impl Action {
             Self::RemoveMember { .. } => "remove member",
             Self::AssignLicenses { .. } => "assign licences",
             Self::DeleteUser { .. } => "delete user",
+            Self::CreateMailList { .. } => "create list",
+            Self::AddMailListMember { .. } => "add list member",
+            Self::RemoveMailListMember { .. } => "remove list member",
+            Self::AwaitMailbox { .. } => "await mailbox",
+            Self::GrantMailboxRight { .. } => "grant mailbox right",
+            Self::RevokeMailboxRight { .. } => "revoke mailbox right",
+            Self::SetMailboxHidden { hidden: true, .. } => "hide mailbox",
+            Self::SetMailboxHidden { hidden: false, .. } => "show mailbox",
+            Self::SetAutoReply { .. } => "set auto-reply",
+            Self::ConvertMailbox { shared: true, .. } => "convert to shared",
+            Self::ConvertMailbox { shared: false, .. } => "convert to regular",
+            Self::ConfirmMailboxShared { .. } => "confirm shared",
         }
+    }
+
+    /// Whether the action is an Exchange Online admin API command (the executor sends it through the Exchange
+    /// client, one command per step) rather than a Graph request.
+    #[must_use]
+    pub fn is_exchange(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateMailList { .. }
+                | Self::AddMailListMember { .. }
+                | Self::RemoveMailListMember { .. }
+                | Self::AwaitMailbox { .. }
+                | Self::GrantMailboxRight { .. }
+                | Self::RevokeMailboxRight { .. }
+                | Self::SetMailboxHidden { .. }
+                | Self::SetAutoReply { .. }
+                | Self::ConvertMailbox { .. }
+                | Self::ConfirmMailboxShared { .. }
+        )
     }
 }
 

@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use model::{Action, GroupKind, GroupRef, ObjectId, ObservedState, Plan, Step, UserRef};
+use model::{
+    Action, GroupKind, GroupRef, MailGroupKind, ObjectId, ObservedState, Plan, SharedMailboxRight, Step, UserRef,
+};
 
 /// Names for object IDs, from the observed tenant and the plan's own creates.
 #[derive(Debug, Default)]
@@ -138,6 +140,42 @@ fn describe(step: &Step, names: &Names) -> (char, String) {
         }
         Action::DeleteUser { user } => {
             ('-', format!("delete user {}", names.subject(step, &UserRef::Existing(user.clone()))))
+        }
+        Action::CreateMailList { name, kind, owner, .. } => {
+            let kind = match kind {
+                MailGroupKind::Distribution => "distribution list",
+                MailGroupKind::Security => "mail-enabled security group",
+            };
+            let owner = owner.as_ref().map_or(String::new(), |owner| format!(", owner {owner}"));
+            ('+', format!("exchange: create {kind} {name}{owner}"))
+        }
+        Action::AddMailListMember { list, member } => ('+', format!("exchange: add {member} to list {list}")),
+        Action::RemoveMailListMember { list, member } => ('-', format!("exchange: remove {member} from list {list}")),
+        Action::AwaitMailbox { mailbox } => ('~', format!("exchange: wait for the mailbox of {mailbox}")),
+        Action::GrantMailboxRight { mailbox, trustee, right, auto_mapping } => {
+            let mapping = match right {
+                SharedMailboxRight::FullAccess if !auto_mapping => " (no auto-mapping)",
+                _ => "",
+            };
+            ('+', format!("exchange: grant {trustee} {right}{mapping} on mailbox {mailbox}"))
+        }
+        Action::RevokeMailboxRight { mailbox, trustee, right } => {
+            ('-', format!("exchange: revoke {right} of {trustee} on mailbox {mailbox}"))
+        }
+        Action::SetMailboxHidden { mailbox, hidden } => {
+            let what = if *hidden { "hide" } else { "show" };
+            ('~', format!("exchange: {what} mailbox {mailbox} in the address lists"))
+        }
+        Action::SetAutoReply { mailbox, reply } => match reply {
+            Some(reply) => ('~', format!("exchange: set the auto-reply of {mailbox}: {:?}", reply.internal)),
+            None => ('~', format!("exchange: turn off the auto-reply of {mailbox}")),
+        },
+        Action::ConvertMailbox { mailbox, shared } => {
+            let to = if *shared { "a shared mailbox" } else { "a regular mailbox" };
+            ('~', format!("exchange: convert mailbox {mailbox} to {to}"))
+        }
+        Action::ConfirmMailboxShared { mailbox } => {
+            ('~', format!("exchange: confirm mailbox {mailbox} is shared before its licences go"))
         }
     }
 }

@@ -142,6 +142,17 @@ pub fn apply_plan(plan: &Plan, observed: &ObservedState) -> ObservedState {
                     }
                 }
             }
+            // Exchange steps: see `apply_exchange_step` (the planner's Exchange work lands it).
+            Action::CreateMailList { .. }
+            | Action::AddMailListMember { .. }
+            | Action::RemoveMailListMember { .. }
+            | Action::AwaitMailbox { .. }
+            | Action::GrantMailboxRight { .. }
+            | Action::RevokeMailboxRight { .. }
+            | Action::SetMailboxHidden { .. }
+            | Action::SetAutoReply { .. }
+            | Action::ConvertMailbox { .. }
+            | Action::ConfirmMailboxShared { .. } => {}
             Action::DeleteUser { user } => {
                 if let Some(deleted) = state.users.remove(user) {
                     for group in state.groups.values_mut() {

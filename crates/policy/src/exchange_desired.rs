@@ -64,6 +64,7 @@ pub(crate) fn seed(rules: &ExchangeRules, compiled: &CompiledExchange<'_>) -> De
     if !rules.enabled {
         return exchange;
     }
+    exchange.manages_hidden = rules.leaver.hide_from_address_lists || rules.leave.hide_from_address_lists;
     exchange.shared_mailboxes = rules.shared_mailboxes.iter().map(|rule| rule.mailbox.clone()).collect();
     for (rule, (name, owner, _)) in rules.lists.iter().zip(&compiled.lists) {
         let constant = name.undeclared_variables(false).is_empty()

@@ -67,6 +67,49 @@ pub(super) fn entry(
         Action::AssignLicenses { user, add, remove } => {
             (user_text(user), json!({ "removed": remove }), json!({ "added": add }))
         }
+        Action::CreateMailList { name, kind, owner, join_restriction, depart_restriction } => (
+            name.clone(),
+            Value::Null,
+            json!({
+                "name": name,
+                "kind": format!("{kind:?}"),
+                "managedBy": owner,
+                "memberJoinRestriction": join_restriction.as_str(),
+                "memberDepartRestriction": depart_restriction.as_str(),
+                "createdByTenure": true,
+            }),
+        ),
+        Action::AddMailListMember { list, member } => (list.clone(), Value::Null, json!({ "member": member })),
+        Action::RemoveMailListMember { list, member } => (list.clone(), json!({ "member": member }), Value::Null),
+        Action::AwaitMailbox { mailbox } => (mailbox.clone(), Value::Null, json!({ "mailbox": "exists" })),
+        Action::GrantMailboxRight { mailbox, trustee, right, auto_mapping } => (
+            mailbox.clone(),
+            Value::Null,
+            json!({ "trustee": trustee, "right": right.as_str(), "autoMapping": auto_mapping }),
+        ),
+        Action::RevokeMailboxRight { mailbox, trustee, right } => {
+            (mailbox.clone(), json!({ "trustee": trustee, "right": right.as_str() }), Value::Null)
+        }
+        Action::SetMailboxHidden { mailbox, hidden } => (
+            mailbox.clone(),
+            json!({ "hiddenFromAddressListsEnabled": !hidden }),
+            json!({ "hiddenFromAddressListsEnabled": hidden }),
+        ),
+        Action::SetAutoReply { mailbox, reply } => (
+            mailbox.clone(),
+            Value::Null,
+            match reply {
+                Some(reply) => {
+                    json!({ "autoReply": "enabled", "internal": reply.internal, "external": reply.external })
+                }
+                None => json!({ "autoReply": "disabled" }),
+            },
+        ),
+        Action::ConvertMailbox { mailbox, shared } => {
+            let kind = |shared: bool| if shared { "SharedMailbox" } else { "UserMailbox" };
+            (mailbox.clone(), json!({ "type": kind(!shared) }), json!({ "type": kind(*shared) }))
+        }
+        Action::ConfirmMailboxShared { mailbox } => (mailbox.clone(), Value::Null, json!({ "type": "SharedMailbox" })),
     };
     let reason = match note {
         Some(note) => format!("{} ({note})", step.reason),

@@ -364,6 +364,17 @@ fn referenced_users(action: &Action) -> Vec<&UserRef> {
         | Action::CreateGroup { .. }
         | Action::RemoveMember { .. }
         | Action::DeleteUser { .. } => Vec::new(),
+        // Exchange commands name users by UPN.
+        Action::CreateMailList { .. }
+        | Action::AddMailListMember { .. }
+        | Action::RemoveMailListMember { .. }
+        | Action::AwaitMailbox { .. }
+        | Action::GrantMailboxRight { .. }
+        | Action::RevokeMailboxRight { .. }
+        | Action::SetMailboxHidden { .. }
+        | Action::SetAutoReply { .. }
+        | Action::ConvertMailbox { .. }
+        | Action::ConfirmMailboxShared { .. } => Vec::new(),
     }
 }
 

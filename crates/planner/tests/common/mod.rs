@@ -176,6 +176,7 @@ pub fn fixture(text: &str) -> (DesiredState, ObservedState) {
                 sku_part_number: rest[1].clone(),
                 enabled_units: 100,
                 consumed_units: 0,
+                includes_exchange: rest.get(2).is_some_and(|flag| flag == "exchange"),
             }),
             other => panic!("unknown fixture line {other}"),
         }
