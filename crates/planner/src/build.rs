@@ -2,8 +2,9 @@
 //!
 //! Steps are emitted in phases, each phase walking workers in employee-ID order, so every dependency points to
 //! an earlier step: create groups → restore and create users (managers before reports) → attribute updates and
-//! enable/disable → managers → membership adds (≤20 per step) → licences → leaver sequences (disable → reset
-//! password → revoke sessions) → removals (memberships, leaver licences) → deletes.
+//! enable/disable → managers → membership adds (≤20 per step) → licences → Exchange steps of accounts that stay
+//! (`crate::exchange`) → leaver sequences (disable → reset password → revoke sessions) → removals (memberships,
+//! the leaver's mailbox sequence, leaver licences last) → deletes.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,16 +15,18 @@ use model::{
     UserRef, VecSet, WorkerId,
 };
 
+use crate::exchange;
 use crate::matching::{Disposition, MatchKind, match_workers};
 
 /// The growing list of steps.
 #[derive(Default)]
-struct Steps {
-    steps: Vec<Step>,
+pub(crate) struct Steps {
+    pub(crate) steps: Vec<Step>,
 }
 
 impl Steps {
-    fn push(
+    /// Appends a step depending on the given earlier steps (`None`s are skipped).
+    pub(crate) fn push(
         &mut self,
         worker: Option<&WorkerId>,
         action: Action,
@@ -31,7 +34,9 @@ impl Steps {
         reason: String,
     ) -> StepId {
         let id = StepId(u32::try_from(self.steps.len()).unwrap_or(u32::MAX));
-        let mut depends_on: Vec<StepId> = deps.into_iter().flatten().filter(|dep| *dep < id).collect();
+        let mut depends_on: Vec<StepId> = deps.into_iter().flatten().collect();
+        debug_assert!(depends_on.iter().all(|dep| *dep < id), "a dependency of step {id} comes after it");
+        depends_on.retain(|dep| *dep < id);
         depends_on.sort_unstable();
         depends_on.dedup();
         self.steps.push(Step { id, worker: worker.cloned(), action, depends_on, reason });
@@ -41,7 +46,7 @@ impl Steps {
 
 /// What the plan does with a worker's account overall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// The account should exist (pre-hire, active, on leave).
     Keep,
     /// A leaver: disabled, memberships and licences removed, account kept.
@@ -51,25 +56,36 @@ enum Mode {
 }
 
 /// A worker whose account this plan acts on, with its state as the plan goes along.
-struct Subject<'a> {
-    account: &'a DesiredAccount,
-    mode: Mode,
+pub(crate) struct Subject<'a> {
+    pub(crate) account: &'a DesiredAccount,
+    pub(crate) mode: Mode,
     user: UserRef,
-    object: Option<ObjectId>,
+    /// The live (or restored) user; `None` for an account this plan creates.
+    pub(crate) object: Option<ObjectId>,
+    /// The account's UPN: the observed user's, or the one its `CreateUser` step chooses.
+    pub(crate) upn: &'a str,
     how: Option<MatchKind>,
     restored_from: Option<&'a DirectoryUser>,
-    base: Option<StepId>,
+    /// The step that creates or restores the account.
+    pub(crate) base: Option<StepId>,
     /// The account's attributes as they will be after this plan's earlier steps; borrowed from the observed
     /// user until a step changes them (a copy of every account's attributes is most of a no-op plan's memory).
     attributes: Cow<'a, AttributeMap>,
     enabled: bool,
     manager: Option<ObjectId>,
-    licenses: Cow<'a, VecSet<String>>,
+    /// The SKU IDs the account holds before this plan.
+    pub(crate) licenses: Cow<'a, VecSet<String>>,
     update: Option<StepId>,
     update_sets_usage_location: bool,
-    revoke: Option<StepId>,
+    pub(crate) revoke: Option<StepId>,
     disable: Option<StepId>,
     removals: Vec<StepId>,
+    /// This plan's licence step for the account.
+    pub(crate) licence: Option<StepId>,
+    /// The last step of a leaver's mailbox sequence: the leaver's licence removal waits for it.
+    pub(crate) mailbox_gate: Option<StepId>,
+    /// Why a leaver's licence removal is held back (the mailbox would lose its mail); `None`: not held.
+    pub(crate) licence_hold: Option<&'static str>,
 }
 
 /// Where a managed group stands.
@@ -79,14 +95,16 @@ enum GroupState<'a> {
     Unavailable(String),
 }
 
-fn origin(account: &DesiredAccount) -> String {
+/// Where the worker's HR record is (`hr.csv:12`), for reasons.
+pub(crate) fn origin(account: &DesiredAccount) -> String {
     match account.origin.line {
         Some(line) => format!("{}:{line}", account.origin.file),
         None => account.origin.file.clone(),
     }
 }
 
-fn stage_text(stage: &LifecycleStage) -> String {
+/// The lifecycle stage in words, for reasons.
+pub(crate) fn stage_text(stage: &LifecycleStage) -> String {
     match stage {
         LifecycleStage::NotYet { create_on } => format!("account not due until {create_on}"),
         LifecycleStage::PreHire { start_date } => format!("pre-hire starting {start_date}"),
@@ -103,7 +121,8 @@ fn stage_text(stage: &LifecycleStage) -> String {
     }
 }
 
-fn worker_diagnostic(account: &DesiredAccount, field: Option<&str>, message: String) -> Diagnostic {
+/// A warning about one worker.
+pub(crate) fn worker_diagnostic(account: &DesiredAccount, field: Option<&str>, message: String) -> Diagnostic {
     let source = SourceLocation {
         file: account.origin.file.clone(),
         line: account.origin.line,
@@ -112,11 +131,13 @@ fn worker_diagnostic(account: &DesiredAccount, field: Option<&str>, message: Str
     Diagnostic::warning(source, field, message)
 }
 
-fn tenant_diagnostic(message: String) -> Diagnostic {
+/// A warning about the tenant (not one worker's record).
+pub(crate) fn tenant_diagnostic(message: String) -> Diagnostic {
     Diagnostic::warning(SourceLocation { file: "tenant".to_string(), line: None, record: None }, None, message)
 }
 
-fn join_ids(ids: &[&WorkerId]) -> String {
+/// Employee IDs as a comma-separated list.
+pub(crate) fn join_ids(ids: &[&WorkerId]) -> String {
     ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
@@ -224,6 +245,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                     mode,
                     user: UserRef::Planned(account.worker_id.clone()),
                     object: None,
+                    upn: &name.user_principal_name,
                     how: None,
                     restored_from: None,
                     base: None,
@@ -236,6 +258,9 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
                     revoke: None,
                     disable: None,
                     removals: Vec::new(),
+                    licence: None,
+                    mailbox_gate: None,
+                    licence_hold: None,
                 });
                 continue;
             }
@@ -245,6 +270,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             mode,
             user: UserRef::Existing(user.id.clone()),
             object: Some(user.id.clone()),
+            upn: &user.user_principal_name,
             how,
             restored_from: restored,
             base: None,
@@ -257,8 +283,12 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             revoke: None,
             disable: None,
             removals: Vec::new(),
+            licence: None,
+            mailbox_gate: None,
+            licence_hold: None,
         });
     }
+    let exchange = exchange::prepare(desired, observed, &mut subjects, &mut out);
 
     // Phase 0: groups.
     let mut observed_groups: BTreeMap<String, Vec<&DirectoryGroup>> = BTreeMap::new();
@@ -556,7 +586,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
         }
         let mut add: Vec<String> =
             wanted.keys().filter(|id| !subject.licenses.contains(**id)).map(|id| (*id).to_string()).collect();
-        let remove: Vec<String> = subject
+        let mut remove: Vec<String> = subject
             .licenses
             .iter()
             .filter(|id| {
@@ -565,6 +595,17 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             })
             .cloned()
             .collect();
+        if let Some(hold) = &subject.licence_hold
+            && !remove.is_empty()
+        {
+            let parts: Vec<&str> = remove.iter().filter_map(|id| id_to_part.get(id.as_str()).copied()).collect();
+            out.diagnostics.push(worker_diagnostic(
+                account,
+                None,
+                format!("licences {} kept: {hold}", parts.join(", ")),
+            ));
+            remove.clear();
+        }
         if !add.is_empty() && !subject.attributes.contains_key(&UserAttribute::UsageLocation) {
             let parts: Vec<&str> = add.iter().filter_map(|id| id_to_part.get(id.as_str()).copied()).collect();
             out.diagnostics.push(worker_diagnostic(
@@ -591,15 +632,21 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
         let id = steps.push(
             Some(&account.worker_id),
             Action::AssignLicenses { user: subject.user.clone(), add, remove },
-            [subject.base, usage_step, subject.revoke],
+            [subject.base, usage_step, subject.revoke, subject.mailbox_gate],
             format!("{} ({})", reasons.join("; "), origin(account)),
         );
+        subject.licence = Some(id);
         subject.removals.push(id);
     };
 
     // Phase 5: licences of accounts that stay.
     for subject in subjects.iter_mut().filter(|subject| subject.mode == Mode::Keep) {
         licence_step(subject, &mut steps, &mut out);
+    }
+
+    // Phase 5b: Exchange steps of accounts that stay (mailboxes, lists, shared mailboxes, rehires).
+    if let Some(exchange) = &exchange {
+        exchange.plan_staying(&subjects, &mut steps, &mut out);
     }
 
     // Phase 6: leaver sequences.
@@ -625,6 +672,7 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     }
 
     // Phase 7: removals.
+    let leaver_managers = exchange.as_ref().map(|exchange| exchange.leaver_managers(&subjects, &matching));
     for subject in &mut subjects {
         let Some(object) = subject.object.clone() else { continue };
         let account = subject.account;
@@ -665,6 +713,9 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
             subject.removals.push(id);
         }
         if leaver {
+            if let (Some(exchange), Some(managers)) = (&exchange, &leaver_managers) {
+                exchange.plan_leaver(subject, managers, &mut steps, &mut out);
+            }
             licence_step(subject, &mut steps, &mut out);
         }
     }

@@ -9,6 +9,7 @@
 //! Nothing here reads the clock, the environment or the network; the same inputs always give the same plan.
 
 mod build;
+mod exchange;
 mod limits;
 mod matching;
 mod render;

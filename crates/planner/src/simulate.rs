@@ -3,11 +3,18 @@
 //! Used by the planner's property tests (plan → apply → plan again must be empty) and by engine tests. New
 //! objects get IDs derived from their keys (`new-user-<worker>`, `new-group-<mailNickname>`), so the result is
 //! deterministic. Steps whose references cannot be resolved are ignored, as a failed request would be.
+//!
+//! Exchange steps change `state.exchange` (when it is there): a created list exists, members are found by UPN,
+//! awaiting a mailbox finds it provisioned (a perfect tenant), rights land on the named shared mailbox or on the
+//! user's own mailbox (whose `access` then counts as read), hiding and converting set the flags; automatic
+//! replies and the shared confirmation are not observed, so they change nothing. A deleted user's mailbox and
+//! list memberships go with the user.
 
 use std::collections::BTreeMap;
 
 use model::{
-    Action, DirectoryGroup, DirectoryUser, GroupRef, ObjectId, ObservedState, Plan, UserAttribute, UserRef, WorkerId,
+    Action, DirectoryGroup, DirectoryUser, GroupRef, MailboxAccess, ObjectId, ObservedMailList, ObservedMailbox,
+    ObservedState, Plan, SharedMailboxRight, UserAttribute, UserRef, WorkerId,
 };
 
 /// The object ID [`apply_plan`] gives the account created for `worker`.
@@ -142,7 +149,6 @@ pub fn apply_plan(plan: &Plan, observed: &ObservedState) -> ObservedState {
                     }
                 }
             }
-            // Exchange steps: see `apply_exchange_step` (the planner's Exchange work lands it).
             Action::CreateMailList { .. }
             | Action::AddMailListMember { .. }
             | Action::RemoveMailListMember { .. }
@@ -152,8 +158,14 @@ pub fn apply_plan(plan: &Plan, observed: &ObservedState) -> ObservedState {
             | Action::SetMailboxHidden { .. }
             | Action::SetAutoReply { .. }
             | Action::ConvertMailbox { .. }
-            | Action::ConfirmMailboxShared { .. } => {}
+            | Action::ConfirmMailboxShared { .. } => apply_exchange_step(&step.action, &mut state),
             Action::DeleteUser { user } => {
+                if let Some(exchange) = state.exchange.as_mut() {
+                    exchange.mailboxes.remove(user);
+                    for list in exchange.lists.values_mut() {
+                        list.members.remove(user);
+                    }
+                }
                 if let Some(deleted) = state.users.remove(user) {
                     for group in state.groups.values_mut() {
                         group.members.remove(user);
@@ -169,4 +181,95 @@ pub fn apply_plan(plan: &Plan, observed: &ObservedState) -> ObservedState {
         }
     }
     state
+}
+
+/// The live user whose UPN is `upn` (ignoring case).
+fn user_by_upn(state: &ObservedState, upn: &str) -> Option<ObjectId> {
+    state.users.values().find(|user| user.user_principal_name.eq_ignore_ascii_case(upn)).map(|user| user.id.clone())
+}
+
+/// The rights on the mailbox `identity`: a shared mailbox the policy names, else the mailbox of the user with that
+/// UPN (its rights counting as read from now on).
+fn access_of<'s>(state: &'s mut ObservedState, identity: &str) -> Option<&'s mut MailboxAccess> {
+    let owner = user_by_upn(state, identity);
+    let exchange = state.exchange.as_mut()?;
+    if let Some(shared) = exchange.shared_mailboxes.get_mut(&identity.to_lowercase()) {
+        return Some(&mut shared.access);
+    }
+    let mailbox = exchange.mailboxes.get_mut(&owner?)?;
+    Some(mailbox.access.get_or_insert_with(MailboxAccess::new))
+}
+
+/// The mailbox of the user with this UPN.
+fn mailbox_of<'s>(state: &'s mut ObservedState, upn: &str) -> Option<&'s mut ObservedMailbox> {
+    let owner = user_by_upn(state, upn)?;
+    state.exchange.as_mut()?.mailboxes.get_mut(&owner)
+}
+
+fn set_right(state: &mut ObservedState, mailbox: &str, trustee: &str, right: SharedMailboxRight, granted: bool) {
+    let Some(access) = access_of(state, mailbox) else { return };
+    let key = trustee.to_lowercase();
+    if granted {
+        access.entry(key).or_default().insert(right);
+    } else if let Some(rights) = access.get_mut(&key) {
+        rights.remove(&right);
+        if rights.is_empty() {
+            access.remove(&key);
+        }
+    }
+}
+
+/// Applies one Exchange step to `state.exchange`, as a perfectly behaving Exchange Online would.
+fn apply_exchange_step(action: &Action, state: &mut ObservedState) {
+    if state.exchange.is_none() {
+        return;
+    }
+    match action {
+        Action::CreateMailList { name, kind, .. } => {
+            if let Some(exchange) = state.exchange.as_mut() {
+                exchange.lists.entry(name.to_lowercase()).or_insert_with(|| ObservedMailList {
+                    name: name.clone(),
+                    kind: *kind,
+                    members: Default::default(),
+                });
+            }
+        }
+        Action::AddMailListMember { list, member } | Action::RemoveMailListMember { list, member } => {
+            let adding = matches!(action, Action::AddMailListMember { .. });
+            let Some(member) = user_by_upn(state, member) else { return };
+            if let Some(list) =
+                state.exchange.as_mut().and_then(|exchange| exchange.lists.get_mut(&list.to_lowercase()))
+            {
+                if adding {
+                    list.members.insert(member);
+                } else {
+                    list.members.remove(&member);
+                }
+            }
+        }
+        Action::AwaitMailbox { mailbox } => {
+            let Some(owner) = user_by_upn(state, mailbox) else { return };
+            if let Some(exchange) = state.exchange.as_mut() {
+                exchange.mailboxes.entry(owner).or_insert_with(|| ObservedMailbox {
+                    identity: mailbox.clone(),
+                    shared: false,
+                    hidden: false,
+                    access: None,
+                });
+            }
+        }
+        Action::GrantMailboxRight { mailbox, trustee, right, .. } => set_right(state, mailbox, trustee, *right, true),
+        Action::RevokeMailboxRight { mailbox, trustee, right } => set_right(state, mailbox, trustee, *right, false),
+        Action::SetMailboxHidden { mailbox, hidden } => {
+            if let Some(mailbox) = mailbox_of(state, mailbox) {
+                mailbox.hidden = *hidden;
+            }
+        }
+        Action::ConvertMailbox { mailbox, shared } => {
+            if let Some(mailbox) = mailbox_of(state, mailbox) {
+                mailbox.shared = *shared;
+            }
+        }
+        _ => {}
+    }
 }

@@ -9,19 +9,36 @@
 //!        title=Analyst manager=u0 licences=sku-e3          # a live user (object id u1)
 //! deleted u9 eid=1009 upn=old@contoso.com                  # a soft-deleted user
 //! tgroup g1 sales kind=security|m365|other dynamic members=u1,u2
-//! sku sku-e3 E3
+//! sku sku-e3 E3 exchange                                  # `exchange`: the SKU brings a mailbox
 //! ```
 //! Stages: `active`, `prehire:DATE`, `notyet:DATE`, `leave`, `leave-kept`, `terminated:DATE`, `delete:DATE`.
 //! Group rule reasons are `rule "<nickname>"`, licence rule reasons `licence rule "<part>"`.
+//!
+//! Exchange (the desired side is computed per worker like the policy does: leavers keep only the kept lists and
+//! shared mailboxes, hidden per the hide flags, leaver settings with the worker's manager):
+//! ```text
+//! exchange convert hide_leavers hide_leave leave_drops_lists reply="Ada has left" grant=FullAccess,SendAs
+//!          delegates=it@contoso.com keep=Alumni delete_after=30 offline   # enables it; `offline`: no connection
+//! list Sales kind=dl|security create owner=boss@contoso.com     # a list rules name (rule "Sales")
+//! sharedbox support@contoso.com                                 # a shared mailbox rules name
+//! worker 1001 … lists=Sales,All shared=support@contoso.com:FullAccess+SendAs exskip   # exskip: Exchange skipped
+//! mailbox u1 shared hidden access=boss@contoso.com:FullAccess   # u1's mailbox (identity: u1's UPN)
+//! tlist Sales kind=dl members=u1,u2                             # an existing list
+//! tshared support@contoso.com access=ada@contoso.com:FullAccess+SendAs,bob@contoso.com:SendOnBehalf
+//! ```
+//! Shared mailbox rules are `shared rule "<identity>"` with auto-mapping.
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use model::{
-    DesiredAccount, DesiredGroup, DesiredState, DirectoryGroup, DirectoryUser, GroupKind, LifecycleStage,
-    NameCandidate, ObjectId, ObservedState, SecondaryKey, SourceLocation, SubscribedSku, UserAttribute, WorkerId,
+    AutoReplyText, DesiredAccount, DesiredGroup, DesiredMailAccess, DesiredMailList, DesiredState, DirectoryGroup,
+    DirectoryUser, GroupKind, LeaverMailbox, LifecycleStage, MailGroupKind, MailListMembership, MailboxAccess,
+    MembershipRestriction, NameCandidate, ObjectId, ObservedExchange, ObservedMailList, ObservedMailbox,
+    ObservedSharedMailbox, ObservedState, SecondaryKey, SharedMailboxGrant, SharedMailboxRight, SourceLocation,
+    SubscribedSku, UserAttribute, WorkerId,
 };
 
 /// The planning instant used by every test.
@@ -99,10 +116,134 @@ pub fn wid(text: &str) -> WorkerId {
     WorkerId::new(text).expect("valid worker id")
 }
 
+/// The `exchange` line: what the policy's `[exchange]` section would say.
+#[derive(Default)]
+struct ExchangeSettings {
+    offline: bool,
+    hide_leavers: bool,
+    hide_leave: bool,
+    leave_drops_lists: bool,
+    leaver: Option<LeaverMailbox>,
+}
+
+/// A worker's Exchange words.
+#[derive(Default)]
+struct WorkerExchange {
+    lists: Vec<String>,
+    shared: Vec<(String, BTreeSet<SharedMailboxRight>)>,
+    skipped: bool,
+}
+
+fn mail_kind(text: &str) -> MailGroupKind {
+    match text {
+        "security" => MailGroupKind::Security,
+        _ => MailGroupKind::Distribution,
+    }
+}
+
+fn rights(text: &str) -> BTreeSet<SharedMailboxRight> {
+    text.split('+').map(|name| SharedMailboxRight::from_name(name).expect("a right")).collect()
+}
+
+/// `upn:Right+Right,upn:Right` → rights by lower-case trustee.
+fn access(text: &str) -> MailboxAccess {
+    split(text)
+        .iter()
+        .map(|entry| {
+            let (trustee, names) = entry.rsplit_once(':').expect("trustee:Right+Right");
+            (trustee.to_lowercase(), rights(names))
+        })
+        .collect()
+}
+
+fn exchange_settings(words: &[String]) -> ExchangeSettings {
+    let mut settings = ExchangeSettings::default();
+    let mut leaver = LeaverMailbox {
+        convert_to_shared: false,
+        auto_reply: None,
+        manager: None,
+        delegates: Vec::new(),
+        grant_rights: BTreeSet::new(),
+        keep_memberships: BTreeSet::new(),
+        delete_after_days: None,
+    };
+    for word in words {
+        let (key, value) = word.split_once('=').unwrap_or((word, ""));
+        match key {
+            "offline" => settings.offline = true,
+            "hide_leavers" => settings.hide_leavers = true,
+            "hide_leave" => settings.hide_leave = true,
+            "leave_drops_lists" => settings.leave_drops_lists = true,
+            "convert" => leaver.convert_to_shared = true,
+            "reply" => leaver.auto_reply = Some(AutoReplyText { internal: value.to_string(), external: None }),
+            "grant" => leaver.grant_rights = split(value).iter().flat_map(|name| rights(name)).collect(),
+            "delegates" => leaver.delegates = split(value),
+            "keep" => leaver.keep_memberships = split(value).into_iter().collect(),
+            "delete_after" => leaver.delete_after_days = Some(value.parse().expect("days")),
+            other => panic!("unknown exchange word {other}"),
+        }
+    }
+    settings.leaver = Some(leaver);
+    settings
+}
+
+/// The desired access of one worker, the way the policy computes it.
+fn desired_access(
+    settings: &ExchangeSettings,
+    account: &DesiredAccount,
+    words: &WorkerExchange,
+    exchange: &mut model::DesiredExchange,
+) -> Option<DesiredMailAccess> {
+    let leaver = matches!(account.stage, LifecycleStage::Terminated { .. } | LifecycleStage::Delete { .. });
+    if !account.stage.account_exists() && !leaver {
+        return None;
+    }
+    let disabled_leave = matches!(account.stage, LifecycleStage::OnLeave { keep_enabled: false, .. });
+    let template = settings.leaver.as_ref().expect("leaver settings");
+    let keep = |name: &str| template.keep_memberships.iter().any(|kept| kept.eq_ignore_ascii_case(name));
+    let drop_lists = leaver || disabled_leave && settings.leave_drops_lists;
+    let mut access = DesiredMailAccess::default();
+    for name in &words.lists {
+        exchange.lists.entry(name.clone()).or_insert_with(|| DesiredMailList {
+            name: name.clone(),
+            kind: MailGroupKind::Distribution,
+            create_if_missing: false,
+            owner: None,
+            join_restriction: MembershipRestriction::Closed,
+            depart_restriction: MembershipRestriction::Open,
+        });
+        if drop_lists && !keep(name) {
+            continue;
+        }
+        let kind = exchange.lists[name].kind;
+        access.lists.insert(name.clone(), MailListMembership { kind, rule: name.clone() });
+    }
+    for (identity, rights) in &words.shared {
+        exchange.shared_mailboxes.insert(identity.clone());
+        if leaver && !keep(identity) {
+            continue;
+        }
+        access.shared_mailboxes.insert(
+            identity.clone(),
+            SharedMailboxGrant { rights: rights.clone(), auto_mapping: true, rule: identity.clone() },
+        );
+    }
+    access.hidden_from_address_lists = leaver && settings.hide_leavers || disabled_leave && settings.hide_leave;
+    if leaver {
+        let mut mailbox = template.clone();
+        mailbox.manager = account.manager.clone().filter(|manager| *manager != account.worker_id);
+        access.leaver = Some(mailbox);
+    }
+    Some(access)
+}
+
 /// Parses a fixture into the planner's two inputs.
 pub fn fixture(text: &str) -> (DesiredState, ObservedState) {
     let mut desired = DesiredState { policy_revision: "test".into(), ..DesiredState::default() };
     let mut observed = ObservedState::default();
+    let mut settings: Option<ExchangeSettings> = None;
+    let mut worker_exchange: BTreeMap<WorkerId, WorkerExchange> = BTreeMap::new();
+    let mut mailboxes: Vec<(ObjectId, ObservedMailbox)> = Vec::new();
     for line in text.lines() {
         let line = line.split(" #").next().unwrap_or_default();
         let words = tokens(line);
@@ -146,7 +287,94 @@ pub fn fixture(text: &str) -> (DesiredState, ObservedState) {
                 }
                 desired.groups.insert(nickname, group);
             }
-            "worker" => desired.accounts.push(worker(&rest[0], &rest[1..])),
+            "worker" => {
+                let mut exchange = WorkerExchange::default();
+                let mut others = Vec::new();
+                for word in &rest[1..] {
+                    match word.split_once('=') {
+                        Some(("lists", value)) => exchange.lists = split(value),
+                        Some(("shared", value)) => {
+                            for entry in split(value) {
+                                let (identity, names) = entry.rsplit_once(':').expect("identity:Right+Right");
+                                exchange.shared.push((identity.to_string(), rights(names)));
+                            }
+                        }
+                        _ if word == "exskip" => exchange.skipped = true,
+                        _ => others.push(word.clone()),
+                    }
+                }
+                let account = worker(&rest[0], &others);
+                if !exchange.lists.is_empty() || !exchange.shared.is_empty() || exchange.skipped {
+                    worker_exchange.insert(account.worker_id.clone(), exchange);
+                }
+                desired.accounts.push(account);
+            }
+            "exchange" => {
+                settings = Some(exchange_settings(rest));
+                observed.exchange.get_or_insert_with(ObservedExchange::default);
+            }
+            "list" => {
+                let mut list = DesiredMailList {
+                    name: rest[0].clone(),
+                    kind: MailGroupKind::Distribution,
+                    create_if_missing: false,
+                    owner: None,
+                    join_restriction: MembershipRestriction::Closed,
+                    depart_restriction: MembershipRestriction::Open,
+                };
+                for word in &rest[1..] {
+                    match word.split_once('=') {
+                        Some(("kind", value)) => list.kind = mail_kind(value),
+                        Some(("owner", value)) => list.owner = Some(value.to_string()),
+                        _ if word == "create" => list.create_if_missing = true,
+                        _ => panic!("unknown list word {word}"),
+                    }
+                }
+                desired.exchange.lists.insert(list.name.clone(), list);
+            }
+            "sharedbox" => {
+                desired.exchange.shared_mailboxes.insert(rest[0].clone());
+            }
+            "mailbox" => {
+                let mut mailbox =
+                    ObservedMailbox { identity: rest[0].clone(), shared: false, hidden: false, access: None };
+                for word in &rest[1..] {
+                    match word.split_once('=') {
+                        Some(("access", value)) => mailbox.access = Some(access(value)),
+                        _ if word == "shared" => mailbox.shared = true,
+                        _ if word == "hidden" => mailbox.hidden = true,
+                        _ => panic!("unknown mailbox word {word}"),
+                    }
+                }
+                mailboxes.push((ObjectId(rest[0].clone()), mailbox));
+            }
+            "tlist" => {
+                let mut list = ObservedMailList {
+                    name: rest[0].clone(),
+                    kind: MailGroupKind::Distribution,
+                    members: BTreeSet::new(),
+                };
+                for word in &rest[1..] {
+                    match word.split_once('=') {
+                        Some(("kind", value)) => list.kind = mail_kind(value),
+                        Some(("members", value)) => list.members = split(value).into_iter().map(ObjectId).collect(),
+                        _ => panic!("unknown tlist word {word}"),
+                    }
+                }
+                let exchange = observed.exchange.get_or_insert_with(ObservedExchange::default);
+                exchange.lists.insert(list.name.to_lowercase(), list);
+            }
+            "tshared" => {
+                let mut shared = ObservedSharedMailbox { identity: rest[0].clone(), access: MailboxAccess::new() };
+                for word in &rest[1..] {
+                    match word.split_once('=') {
+                        Some(("access", value)) => shared.access = access(value),
+                        _ => panic!("unknown tshared word {word}"),
+                    }
+                }
+                let exchange = observed.exchange.get_or_insert_with(ObservedExchange::default);
+                exchange.shared_mailboxes.insert(shared.identity.to_lowercase(), shared);
+            }
             "user" | "deleted" => {
                 let user = user(&rest[0], &rest[1..]);
                 let map = if head == "user" { &mut observed.users } else { &mut observed.deleted_users };
@@ -179,6 +407,30 @@ pub fn fixture(text: &str) -> (DesiredState, ObservedState) {
                 includes_exchange: rest.get(2).is_some_and(|flag| flag == "exchange"),
             }),
             other => panic!("unknown fixture line {other}"),
+        }
+    }
+    for (id, mut mailbox) in mailboxes {
+        if let Some(user) = observed.users.get(&id) {
+            mailbox.identity = user.user_principal_name.clone();
+        }
+        observed.exchange.get_or_insert_with(ObservedExchange::default).mailboxes.insert(id, mailbox);
+    }
+    if let Some(settings) = settings {
+        let exchange = &mut desired.exchange;
+        exchange.enabled = true;
+        exchange.manages_hidden = settings.hide_leavers || settings.hide_leave;
+        for account in &desired.accounts {
+            let words = worker_exchange.remove(&account.worker_id).unwrap_or_default();
+            if words.skipped {
+                exchange.skipped.insert(account.worker_id.clone());
+                continue;
+            }
+            if let Some(access) = desired_access(&settings, account, &words, exchange) {
+                exchange.accounts.insert(account.worker_id.clone(), access);
+            }
+        }
+        if settings.offline {
+            observed.exchange = None;
         }
     }
     (desired, observed)
