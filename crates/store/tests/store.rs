@@ -119,7 +119,10 @@ async fn run_round_trip(db: TestDb) {
     };
     store.record_steps(run, &[waiting]).await.unwrap();
     let step = &store.load_run(run).await.unwrap().steps[2];
-    assert_eq!((step.status, step.error.as_deref()), (StepStatus::Waiting, Some("the mailbox of x@contoso.com is not provisioned yet")));
+    assert_eq!(
+        (step.status, step.error.as_deref()),
+        (StepStatus::Waiting, Some("the mailbox of x@contoso.com is not provisioned yet"))
+    );
 
     let totals = RunTotals { planned: 5, done: 2, failed: 1, skipped: 1, skipped_workers: 0, waiting: 1 };
     store.finish_run(run, RunStatus::Failed, &totals).await.unwrap();
