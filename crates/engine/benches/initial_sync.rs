@@ -44,7 +44,8 @@ async fn run(workers: usize, time_scale: f64, writes_per_window: u32) {
     let sandbox = support::start_sandbox(knobs).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let store_url = format!("sqlite://{}", dir.path().join("tenure.db").display());
-    let apply = ApplyConfig { max_concurrency: 8, max_attempts: 20, full_reconcile_hours: 24 };
+    let apply =
+        ApplyConfig { max_concurrency: 8, max_attempts: 20, full_reconcile_hours: 24, ..ApplyConfig::default() };
     let ctx = support::context(&sandbox, &store_url, apply).await;
     let (policy, hr) = support::write_inputs(dir.path(), &support::workforce(workers));
     let now = sandbox.state().clock.now();

@@ -187,11 +187,14 @@ pub struct ApplyConfig {
     pub max_attempts: u32,
     /// Re-read the whole tenant (instead of the delta since the last run) when the last full read is older.
     pub full_reconcile_hours: u32,
+    /// How long a run waits for Exchange — a new mailbox to be provisioned, a conversion to shared to show —
+    /// before it leaves the step (and what depends on it) `waiting` for the next run.
+    pub mailbox_wait_seconds: u64,
 }
 
 impl Default for ApplyConfig {
     fn default() -> Self {
-        Self { max_concurrency: 4, max_attempts: 8, full_reconcile_hours: 24 }
+        Self { max_concurrency: 4, max_attempts: 8, full_reconcile_hours: 24, mailbox_wait_seconds: 900 }
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod connections;
 pub mod exchange_gate;
+pub mod exchange_observe;
 pub mod executor;
 pub mod gate;
 pub mod inputs;
@@ -17,6 +18,7 @@ pub mod progress;
 pub mod run;
 
 pub use config::{ConnectionConfig, EngineConfig, HrConfig, StoreConfig};
+pub use exchange_observe::observe_exchange;
 pub use executor::{ApplyReport, apply_plan};
 pub use gate::{GateDecision, gate};
 pub use inputs::{Inputs, load_inputs};

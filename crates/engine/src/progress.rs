@@ -9,6 +9,8 @@ pub trait Progress: Send + Sync {
     fn advance(&self, done: u64);
     /// The current phase is over.
     fn finish(&self);
+    /// What the phase is waiting for now ("the mailbox of … is not provisioned yet"), for displays that show it.
+    fn status(&self, _message: &str) {}
 }
 
 /// Shows nothing.

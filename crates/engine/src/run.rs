@@ -371,9 +371,11 @@ async fn apply_run(
     ctx.store.mark_run_running(run).await?;
     let apply_context = ApplyContext {
         graph: &ctx.graph,
+        exchange: ctx.exchange.as_ref().map(|exchange| &exchange.client),
         store: &ctx.store,
         run,
         max_concurrency: ctx.apply.max_concurrency,
+        mailbox_wait: std::time::Duration::from_secs(ctx.apply.mailbox_wait_seconds),
         policy_revision,
         graph_base: &ctx.graph_base,
         progress,
@@ -387,6 +389,7 @@ async fn apply_run(
         failed: count(report.failed.len()),
         skipped: count(report.not_attempted),
         skipped_workers: count(plan.skipped.len()),
+        waiting: count(report.waiting.len()),
     };
     ctx.store.finish_run(run, status, &totals).await?;
     Ok(report)

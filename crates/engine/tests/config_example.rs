@@ -17,6 +17,7 @@ fn config_example_parses_and_resolves_paths() {
         Some("00000000-0000-0000-0000-000000000000")
     );
     assert_eq!(config.apply.max_concurrency, 4);
+    assert_eq!(config.apply.mailbox_wait_seconds, 900);
 }
 
 #[test]

@@ -60,9 +60,12 @@ async fn joiners_movers_and_leavers_converge_under_faults_and_throttling() {
     let sandbox = start_sandbox(realistic_knobs()).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let store_url = format!("sqlite://{}", dir.path().join("tenure.db").display());
-    let ctx =
-        context(&sandbox, &store_url, ApplyConfig { max_concurrency: 4, max_attempts: 12, full_reconcile_hours: 24 })
-            .await;
+    let ctx = context(
+        &sandbox,
+        &store_url,
+        ApplyConfig { max_concurrency: 4, max_attempts: 12, full_reconcile_hours: 24, ..ApplyConfig::default() },
+    )
+    .await;
 
     let mut rows = workforce(60);
     let first = sync_and_check(&sandbox, &ctx, dir.path(), &rows).await;

@@ -1,5 +1,5 @@
-//! Distribution lists and mail-enabled security groups: list them (with or without their members), create one,
-//! and add or remove members.
+//! Distribution lists and mail-enabled security groups: list them (with or without their members), read one by
+//! name, create one, and add or remove members.
 //!
 //! Membership changes always pass `-BypassSecurityGroupManagerCheck`: Tenure's connection is not an owner
 //! (`ManagedBy`) of the groups it manages, and an app-only caller never is. The switch needs the "Security Group
@@ -38,6 +38,17 @@ impl ExchangeClient {
         let query = parameters(json!({"RecipientTypeDetails": types, "ResultSize": "Unlimited"}));
         let objects = self.invoke(CMDLET, query).await?;
         objects.into_iter().map(|object| crate::dto::mail_group(CMDLET, object)).collect()
+    }
+
+    /// The distribution list or mail-enabled security group `identity` names (its name, alias, address or
+    /// GUID), without members; `None` when there is none.
+    pub async fn get_distribution_group(&self, identity: &str) -> Result<Option<MailGroup>> {
+        const CMDLET: &str = "Get-DistributionGroup";
+        match self.invoke(CMDLET, parameters(json!({"Identity": identity}))).await {
+            Ok(objects) => objects.into_iter().next().map(|object| crate::dto::mail_group(CMDLET, object)).transpose(),
+            Err(error) if error.kind() == &ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Every distribution list and mail-enabled security group with its members, read concurrently (within

@@ -1,5 +1,6 @@
-//! Mailbox operations: read one or all (`Get-Mailbox`), convert between user and shared, hide from the address
-//! lists (`Set-Mailbox`), and set automatic replies (`Set-MailboxAutoReplyConfiguration`).
+//! Mailbox operations: read one or all (`Get-Mailbox`), read them lean for an observation (`Get-EXOMailbox` with
+//! only the properties Tenure compares), convert between user and shared, hide from the address lists
+//! (`Set-Mailbox`), and set or turn off automatic replies (`Set-MailboxAutoReplyConfiguration`).
 //!
 //! Writes report an [`Outcome`]: `AlreadyDone` when Exchange warns that no setting was modified.
 
@@ -28,6 +29,16 @@ impl MailboxType {
     }
 }
 
+/// The properties an observation reads of each mailbox (`Get-EXOMailbox -Properties`): the REST cmdlet returns
+/// its minimum set plus these, instead of the hundreds of properties `Get-Mailbox` renders.
+const OBSERVED_PROPERTIES: [&str; 5] = [
+    "ExternalDirectoryObjectId",
+    "UserPrincipalName",
+    "RecipientTypeDetails",
+    "HiddenFromAddressListsEnabled",
+    "GrantSendOnBehalfTo",
+];
+
 impl ExchangeClient {
     /// The mailbox `identity` names (UPN, address, alias, name or GUID); `None` when Exchange has none (yet).
     pub async fn get_mailbox(&self, identity: &str) -> Result<Option<Mailbox>> {
@@ -48,6 +59,33 @@ impl ExchangeClient {
         }
         let objects = self.invoke(CMDLET, query).await?;
         objects.into_iter().map(|object| crate::dto::mailbox(CMDLET, object)).collect()
+    }
+
+    /// Every user and shared mailbox (`Get-EXOMailbox -ResultSize Unlimited -RecipientTypeDetails
+    /// UserMailbox,SharedMailbox`), read page by page with only the properties an observation compares: object
+    /// id, UPN, kind, hidden flag and Send on Behalf delegates (the other fields of [`Mailbox`] come from the
+    /// minimum property set).
+    pub async fn list_user_and_shared_mailboxes(&self) -> Result<Vec<Mailbox>> {
+        const CMDLET: &str = "Get-EXOMailbox";
+        let query = parameters(json!({
+            "ResultSize": "Unlimited",
+            "RecipientTypeDetails": ["UserMailbox", "SharedMailbox"],
+            "Properties": OBSERVED_PROPERTIES,
+        }));
+        let objects = self.invoke(CMDLET, query).await?;
+        objects.into_iter().map(|object| crate::dto::mailbox(CMDLET, object)).collect()
+    }
+
+    /// The mailbox `identity` names with the observed properties (`Get-EXOMailbox`); `None` when Exchange has
+    /// none (yet) — a mailbox still being provisioned is not found.
+    pub async fn get_exo_mailbox(&self, identity: &str) -> Result<Option<Mailbox>> {
+        const CMDLET: &str = "Get-EXOMailbox";
+        let query = parameters(json!({"Identity": identity, "Properties": OBSERVED_PROPERTIES}));
+        match self.invoke(CMDLET, query).await {
+            Ok(objects) => objects.into_iter().next().map(|object| crate::dto::mailbox(CMDLET, object)).transpose(),
+            Err(error) if error.kind() == &ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Converts the mailbox to a regular or shared one (`Set-Mailbox -Type`). Confirm a conversion with
@@ -87,6 +125,13 @@ impl ExchangeClient {
             }
         };
         query.insert("AutoReplyState".into(), json!(state_name));
+        let output = self.invoke_with_warnings("Set-MailboxAutoReplyConfiguration", query).await?;
+        Ok(outcome::of_set(&output.warnings))
+    }
+
+    /// Turns the mailbox's automatic replies off, keeping their texts (`-AutoReplyState Disabled` alone).
+    pub async fn disable_auto_reply(&self, identity: &str) -> Result<Outcome> {
+        let query = parameters(json!({"Identity": identity, "AutoReplyState": "Disabled"}));
         let output = self.invoke_with_warnings("Set-MailboxAutoReplyConfiguration", query).await?;
         Ok(outcome::of_set(&output.warnings))
     }

@@ -105,3 +105,45 @@ async fn groups_are_created_and_listed_with_members_and_settings() {
     assert_eq!(retail.kind, MailGroupKind::Distribution);
     assert_eq!(retail.member_depart_restriction, MembershipRestriction::Open);
 }
+
+#[tokio::test]
+async fn observation_reads_list_mailboxes_lean_and_find_one_mailbox_or_list_by_name() {
+    let sandbox = common::start(Knobs::default()).await;
+    let client = common::client(&sandbox);
+    client.set_hidden_from_address_lists(common::ALEX, true).await.expect("hide");
+    client.grant_send_on_behalf(common::ALEX, common::ADELE).await.expect("grant");
+
+    let mailboxes = client.list_user_and_shared_mailboxes().await.expect("list");
+    let upns: Vec<&str> = mailboxes.iter().map(|mailbox| mailbox.user_principal_name.as_str()).collect();
+    assert_eq!(upns.len(), 3, "the sample's three licensed users: {upns:?}");
+    let alex = mailboxes.iter().find(|mailbox| mailbox.user_principal_name == common::ALEX).expect("Alex");
+    assert_eq!(alex.object_id, Some(ObjectId(common::ALEX_ID.into())));
+    assert_eq!((alex.kind.clone(), alex.hidden_from_address_lists), (MailboxKind::User, true));
+    assert_eq!(alex.send_on_behalf.len(), 1, "{alex:?}");
+
+    let read = client.get_exo_mailbox(common::ALEX).await.expect("read").expect("Alex has a mailbox");
+    assert_eq!(&read, alex, "one mailbox reads as in the listing");
+    assert_eq!(client.get_exo_mailbox(common::MEGAN).await.expect("read"), None, "Megan has no mailbox");
+
+    let retail = client.get_distribution_group("retail announcements").await.expect("read").expect("the list");
+    assert_eq!((retail.identity.as_str(), retail.kind), ("Retail Announcements", MailGroupKind::Distribution));
+    assert_eq!(client.get_distribution_group("No Such List").await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn automatic_replies_are_turned_off_keeping_their_text() {
+    let sandbox = common::start(Knobs::default()).await;
+    let client = common::client(&sandbox);
+    let reply = "Alex has left Contoso.";
+    client.set_auto_reply(common::ALEX, reply, "", model::AutoReplyState::Enabled).await.expect("on");
+    client.disable_auto_reply(common::ALEX).await.expect("off");
+    let read = client
+        .invoke(
+            "Get-MailboxAutoReplyConfiguration",
+            serde_json::Map::from_iter([("Identity".into(), common::ALEX.into())]),
+        )
+        .await
+        .expect("read the configuration");
+    assert_eq!(read[0]["AutoReplyState"], "Disabled", "{read:?}");
+    assert_eq!(read[0]["InternalMessage"], reply, "{read:?}");
+}

@@ -101,11 +101,15 @@ pub enum StepStatus {
     Done,
     /// Finished with an error (after retries).
     Failed,
+    /// Waiting for Exchange (a mailbox not provisioned yet, a conversion not visible yet) beyond the run's wait
+    /// budget, or not attempted because a step it depends on is waiting: the run still finishes, and the next
+    /// run plans it again from what it observes. A resumed run checks it again, as if pending.
+    Waiting,
 }
 
 impl StepStatus {
     /// Every status.
-    pub const ALL: [Self; 4] = [Self::Pending, Self::Running, Self::Done, Self::Failed];
+    pub const ALL: [Self; 5] = [Self::Pending, Self::Running, Self::Done, Self::Failed, Self::Waiting];
 
     /// The word stored in the database and shown to admins.
     #[must_use]
@@ -115,6 +119,7 @@ impl StepStatus {
             Self::Running => "running",
             Self::Done => "done",
             Self::Failed => "failed",
+            Self::Waiting => "waiting",
         }
     }
 }
@@ -162,6 +167,8 @@ pub struct RunTotals {
     pub skipped: u32,
     /// Workers the planner left alone.
     pub skipped_workers: u32,
+    /// Steps left waiting for Exchange (and the steps that depend on them) when the run ended.
+    pub waiting: u32,
 }
 
 /// A run without its plan: what lists show.

@@ -107,7 +107,24 @@ async fn run_round_trip(db: TestDb) {
     assert_eq!(audit[1].at, at(9, 0) + Duration::seconds(1));
     assert_eq!(audit[1].policy_revision, REVISION);
 
-    let totals = RunTotals { planned: 5, done: 2, failed: 1, skipped: 2, skipped_workers: 0 };
+    // A step left waiting for Exchange (its mailbox was not provisioned within the run's budget).
+    let waiting = StepRecord {
+        step: StepId(2),
+        status: StepStatus::Waiting,
+        attempts: 1,
+        request_id: None,
+        object_id: None,
+        error: Some("the mailbox of x@contoso.com is not provisioned yet".into()),
+        audit: None,
+    };
+    store.record_steps(run, &[waiting]).await.unwrap();
+    let step = &store.load_run(run).await.unwrap().steps[2];
+    assert_eq!(
+        (step.status, step.error.as_deref()),
+        (StepStatus::Waiting, Some("the mailbox of x@contoso.com is not provisioned yet"))
+    );
+
+    let totals = RunTotals { planned: 5, done: 2, failed: 1, skipped: 1, skipped_workers: 0, waiting: 1 };
     store.finish_run(run, RunStatus::Failed, &totals).await.unwrap();
     let summary = store.load_run(run).await.unwrap().summary;
     assert_eq!(summary.status, RunStatus::Failed);
@@ -333,5 +350,6 @@ fn run_ids_parse_and_display() {
     assert!("twelve".parse::<RunId>().is_err());
     assert_eq!("running".parse::<RunStatus>().unwrap(), RunStatus::Running);
     assert_eq!(StepStatus::Done.to_string(), "done");
+    assert_eq!("waiting".parse::<StepStatus>().unwrap(), StepStatus::Waiting);
     assert!("finished".parse::<StepStatus>().is_err());
 }

@@ -1,14 +1,20 @@
-//! The executor: applies a plan's steps through Graph in dependency order, up to 20 per `$batch`, several
-//! batches in flight, journaling every step in the store (pending → running → done/failed, with Graph's
-//! request-id) before anything that depends on it starts.
+//! The executor: applies a plan's steps in dependency order, journaling every step in the store (pending →
+//! running → done/failed/waiting, with Microsoft's request-id) before anything that depends on it starts.
+//!
+//! Two lanes share one scheduler: Graph steps go up to 20 per `$batch`, several batches in flight; Exchange steps
+//! go one command each through the Exchange client (`exchange_steps.rs`), several in flight. A mailbox read that
+//! answers "not yet" (`AwaitMailbox`, `ConfirmMailboxShared`) is a durable wait: it is polled again later —
+//! soon at first, then every 30 seconds — holding no slot, until `mailbox_wait` is spent; then it and the steps
+//! that depend on it are journaled `waiting` and the run finishes without them (the next run plans them again).
 //!
 //! Re-entrant by construction: steps already done in the journal are skipped (their created object IDs are
 //! reloaded); a step left "running" by a crash has an unknown outcome, so a create is first settled by looking
-//! the employee up ([`outcome::find_created_user`]) and every other action is idempotent when repeated.
-//! Throttling (429 + `Retry-After`) and transient failures are retried inside the `graph` client; here only the
-//! 404 that follows a fresh create is waited out.
+//! the employee up ([`outcome::find_created_user`]) and every other action is idempotent when repeated; a step
+//! left `waiting` is checked again. Throttling (429 + `Retry-After`) and transient failures are retried inside
+//! the `graph` and `exchange` clients; here only the 404 that follows a fresh create is waited out.
 
 mod audit;
+mod exchange_steps;
 pub(crate) mod outcome;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -27,6 +33,10 @@ use crate::progress::Progress;
 const BATCH_SIZE: usize = 20;
 /// How often a step whose target is not yet visible is tried again before it fails.
 const MAX_NOT_VISIBLE_RETRIES: u32 = 10;
+/// The first pause before a mailbox read that answered "not yet" is tried again; it doubles per poll.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+/// The longest pause between two polls of a mailbox read.
+const LONGEST_POLL: Duration = Duration::from_secs(30);
 
 /// What an apply did.
 #[derive(Debug, Clone, Default)]
@@ -39,18 +49,26 @@ pub struct ApplyReport {
     pub not_attempted: usize,
     /// Steps already done before this apply started (a resumed run).
     pub resumed_done: usize,
+    /// Steps left waiting for Exchange past the wait budget, and the steps not attempted because they depend on
+    /// one, with the reason; the run is not failed by them, and the next run plans them again.
+    pub waiting: Vec<(StepId, String)>,
 }
 
 /// What the executor needs besides the plan.
 pub struct ApplyContext<'a> {
     /// The Graph client.
     pub graph: &'a graph::Client,
+    /// The Exchange Online client, when the run has an Exchange connection; without one, Exchange steps fail.
+    pub exchange: Option<&'a exchange::ExchangeClient>,
     /// The store holding the journal.
     pub store: &'a Store,
     /// The run being applied.
     pub run: RunId,
     /// Batches in flight at once.
     pub max_concurrency: usize,
+    /// How long a mailbox read may answer "not yet" before its step is left `waiting` (`[apply]
+    /// mailbox_wait_seconds`).
+    pub mailbox_wait: Duration,
     /// The policy revision, recorded in the audit log.
     pub policy_revision: &'a str,
     /// Graph's base URL (for `@odata.id` references).
@@ -65,6 +83,14 @@ enum State {
     Running,
     Done,
     Failed,
+    Waiting,
+}
+
+/// Which client a task in flight uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Graph,
+    Exchange,
 }
 
 /// The scheduler's bookkeeping.
@@ -73,10 +99,15 @@ struct Schedule {
     /// Steps not yet done that each step waits for.
     waiting_on: Vec<usize>,
     dependents: Vec<Vec<usize>>,
+    /// Graph steps ready to go.
     ready: VecDeque<usize>,
-    /// Steps to try again after a pause (target not yet visible), with their retry count.
+    /// Exchange steps ready to go.
+    ready_exchange: VecDeque<usize>,
+    /// Steps to try again after a pause (target not yet visible, mailbox not ready yet).
     later: Vec<(Instant, usize)>,
     retries: HashMap<usize, u32>,
+    /// Mailbox reads answered "not yet": when the first answer came and how many polls so far.
+    waits: HashMap<usize, (Instant, u32)>,
     users: HashMap<WorkerId, ObjectId>,
     groups: HashMap<String, ObjectId>,
     /// Steps whose outcome is unknown from a previous, interrupted attempt.
@@ -94,12 +125,37 @@ pub async fn apply_plan(
     let mut schedule = Schedule::new(plan, journal, &mut report);
     ctx.progress.begin("apply", plan.steps.len() as u64);
     ctx.progress.advance(report.resumed_done as u64);
+    let graph_slots = ctx.max_concurrency.max(1);
+    let exchange_slots = ctx.exchange.map_or(1, |client| client.stats().concurrency_limit.max(1));
     let mut in_flight: JoinSet<Vec<(usize, StepResult)>> = JoinSet::new();
-    // Which steps each batch task carries, so that a task that dies (a bug) fails its steps instead of losing them.
-    let mut carried: HashMap<tokio::task::Id, Vec<usize>> = HashMap::new();
+    // Which steps each task carries, so that a task that dies (a bug) fails its steps instead of losing them.
+    let mut carried: HashMap<tokio::task::Id, (Vec<usize>, Lane)> = HashMap::new();
+    // Tasks in flight per lane.
+    let (mut graph_busy, mut exchange_busy) = (0_usize, 0_usize);
     loop {
-        schedule.release_due(Instant::now());
-        while in_flight.len() < ctx.max_concurrency.max(1) && !schedule.ready.is_empty() {
+        schedule.release_due(plan, Instant::now());
+        let free = exchange_slots.saturating_sub(exchange_busy);
+        let starting: Vec<usize> = (0..free).map_while(|_| schedule.ready_exchange.pop_front()).collect();
+        if !starting.is_empty() {
+            // Mailbox reads change nothing, so only writes are journaled as running (their outcome is unknown
+            // after a crash); a read keeps showing why it waits.
+            let running: Vec<StepRecord> = starting
+                .iter()
+                .filter(|index| !exchange_steps::is_wait(&plan.steps[**index].action))
+                .map(|index| step_record(plan.steps[*index].id, StepStatus::Running))
+                .collect();
+            ctx.store.record_steps(ctx.run, &running).await?;
+        }
+        for index in starting {
+            schedule.state[index] = State::Running;
+            let client = ctx.exchange.cloned();
+            let action = plan.steps[index].action.clone();
+            let task = in_flight
+                .spawn(async move { vec![(index, exchange_steps::run_exchange_step(client.as_ref(), &action).await)] });
+            carried.insert(task.id(), (vec![index], Lane::Exchange));
+            exchange_busy += 1;
+        }
+        while graph_busy < graph_slots && !schedule.ready.is_empty() {
             let batch: Vec<usize> = (0..BATCH_SIZE).map_while(|_| schedule.ready.pop_front()).collect();
             let prepared = schedule.prepare(plan, &batch);
             let running: Vec<StepRecord> =
@@ -113,70 +169,55 @@ pub async fn apply_plan(
             let steps = Arc::new(prepared);
             let indices = steps.iter().map(|(index, _)| *index).collect();
             let task = in_flight.spawn(async move { run_batch(&client, &graph_base, &steps).await });
-            carried.insert(task.id(), indices);
+            carried.insert(task.id(), (indices, Lane::Graph));
+            graph_busy += 1;
         }
+        let next_due = schedule.later.iter().map(|(at, _)| *at).min();
         if in_flight.is_empty() {
-            match schedule.later.iter().map(|(at, _)| *at).min() {
+            match next_due {
                 Some(at) => {
-                    // A pause before retrying steps whose target is not yet visible (Entra's replication delay).
+                    // A pause before retrying steps whose target is not yet visible (Entra's replication delay)
+                    // or whose mailbox is not ready yet.
                     tokio::time::sleep_until(at).await;
                     continue;
                 }
                 None => break,
             }
         }
-        let Some(joined) = in_flight.join_next_with_id().await else { continue };
-        let results = match joined {
-            Ok((id, results)) => {
-                carried.remove(&id);
-                results
-            }
-            Err(error) => {
-                let error_text = format!("internal error while sending the batch: {error}");
-                let failed = StepResult::Failed { error: error_text, request_id: None };
-                carried
-                    .remove(&error.id())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|index| (index, failed.clone()))
-                    .collect()
-            }
+        let joined = match next_due {
+            Some(at) => tokio::select! {
+                joined = in_flight.join_next_with_id() => joined,
+                () = tokio::time::sleep_until(at) => continue,
+            },
+            None => in_flight.join_next_with_id().await,
         };
+        let Some(joined) = joined else { continue };
+        let (task, results) = match joined {
+            Ok((id, results)) => (id, Ok(results)),
+            Err(error) => (error.id(), Err(format!("internal error while sending the step: {error}"))),
+        };
+        let (indices, lane) = carried.remove(&task).unwrap_or((Vec::new(), Lane::Graph));
+        match lane {
+            Lane::Graph => graph_busy = graph_busy.saturating_sub(1),
+            Lane::Exchange => exchange_busy = exchange_busy.saturating_sub(1),
+        }
+        let results = results.unwrap_or_else(|error| {
+            let failed = StepResult::Failed { error, request_id: None };
+            indices.into_iter().map(|index| (index, failed.clone())).collect()
+        });
         let mut records = Vec::with_capacity(results.len());
         for (index, result) in results {
-            let step = &plan.steps[index];
-            match result {
-                StepResult::Done { object_id, request_id, note } => {
-                    schedule.mark_done(plan, index, object_id.clone());
-                    report.done += 1;
-                    let mut record = step_record(step.id, StepStatus::Done);
-                    record.request_id = request_id;
-                    record.object_id = object_id.as_ref().map(|id| id.0.clone());
-                    record.audit = Some(audit::entry(step, object_id.as_ref(), note, ctx.policy_revision));
-                    records.push(record);
-                    ctx.progress.advance(1);
-                }
-                StepResult::RetryLater { reason, request_id } => {
-                    let attempt = schedule.retries.entry(index).or_insert(0);
-                    *attempt += 1;
-                    if *attempt > MAX_NOT_VISIBLE_RETRIES {
-                        let error = format!("{reason} after {MAX_NOT_VISIBLE_RETRIES} tries");
-                        records.extend(schedule.fail(plan, index, &error, request_id, &mut report));
-                    } else {
-                        let pause = Duration::from_millis(250 * 2u64.pow((*attempt).min(5)));
-                        schedule.state[index] = State::Pending;
-                        schedule.later.push((Instant::now() + pause, index));
-                    }
-                }
-                StepResult::Failed { error, request_id } => {
-                    records.extend(schedule.fail(plan, index, &error, request_id, &mut report));
-                }
-            }
+            records.extend(schedule.settle(ctx, plan, index, result, &mut report));
         }
         ctx.store.record_steps(ctx.run, &records).await?;
     }
     ctx.progress.finish();
     Ok(report)
+}
+
+/// How long to wait before the `poll`-th poll (1-based) of a mailbox read: 0.5 s, 1 s, 2 s, … up to 30 s.
+fn poll_pause(poll: u32) -> Duration {
+    FIRST_POLL.saturating_mul(1 << poll.saturating_sub(1).min(16)).min(LONGEST_POLL)
 }
 
 impl Schedule {
@@ -187,8 +228,10 @@ impl Schedule {
             waiting_on: vec![0; count],
             dependents: vec![Vec::new(); count],
             ready: VecDeque::new(),
+            ready_exchange: VecDeque::new(),
             later: Vec::new(),
             retries: HashMap::new(),
+            waits: HashMap::new(),
             users: HashMap::new(),
             groups: HashMap::new(),
             unknown_outcome: vec![false; count],
@@ -203,6 +246,7 @@ impl Schedule {
                     schedule.remember_created(&step.action, object_id);
                 }
                 Some((StepStatus::Running, _)) => schedule.unknown_outcome[index] = true,
+                // Pending, failed (tried again), or waiting (checked again).
                 _ => {}
             }
         }
@@ -217,10 +261,19 @@ impl Schedule {
         }
         for index in 0..count {
             if schedule.state[index] == State::Pending && schedule.waiting_on[index] == 0 {
-                schedule.ready.push_back(index);
+                schedule.enqueue(plan, index);
             }
         }
         schedule
+    }
+
+    /// Puts a step whose dependencies are done in its lane's queue.
+    fn enqueue(&mut self, plan: &Plan, index: usize) {
+        if plan.steps[index].action.is_exchange() {
+            self.ready_exchange.push_back(index);
+        } else {
+            self.ready.push_back(index);
+        }
     }
 
     fn remember_created(&mut self, action: &Action, object_id: Option<ObjectId>) {
@@ -236,10 +289,74 @@ impl Schedule {
         }
     }
 
-    fn release_due(&mut self, now: Instant) {
+    fn release_due(&mut self, plan: &Plan, now: Instant) {
         let (due, waiting): (Vec<_>, Vec<_>) = self.later.drain(..).partition(|(at, _)| *at <= now);
         self.later = waiting;
-        self.ready.extend(due.into_iter().map(|(_, index)| index));
+        for (_, index) in due {
+            self.enqueue(plan, index);
+        }
+    }
+
+    /// Files one step's result: done, retried later, polled again, left waiting, or failed (with its
+    /// dependents); returns the journal records to write.
+    fn settle(
+        &mut self,
+        ctx: &ApplyContext<'_>,
+        plan: &Plan,
+        index: usize,
+        result: StepResult,
+        report: &mut ApplyReport,
+    ) -> Vec<StepRecord> {
+        let step = &plan.steps[index];
+        match result {
+            StepResult::Done { object_id, request_id, note } => {
+                self.mark_done(plan, index, object_id.clone());
+                report.done += 1;
+                let mut record = step_record(step.id, StepStatus::Done);
+                record.request_id = request_id;
+                record.object_id = object_id.as_ref().map(|id| id.0.clone());
+                record.audit = Some(audit::entry(step, object_id.as_ref(), note, ctx.policy_revision));
+                ctx.progress.advance(1);
+                vec![record]
+            }
+            StepResult::RetryLater { reason, request_id } => {
+                let attempt = self.retries.entry(index).or_insert(0);
+                *attempt += 1;
+                if *attempt > MAX_NOT_VISIBLE_RETRIES {
+                    let error = format!("{reason} after {MAX_NOT_VISIBLE_RETRIES} tries");
+                    self.fail(plan, index, &error, request_id, report)
+                } else {
+                    let pause = Duration::from_millis(250 * 2u64.pow((*attempt).min(5)));
+                    self.state[index] = State::Pending;
+                    self.later.push((Instant::now() + pause, index));
+                    Vec::new()
+                }
+            }
+            StepResult::NotYet { reason } => {
+                let now = Instant::now();
+                let (since, polls) = self.waits.entry(index).or_insert((now, 0));
+                *polls += 1;
+                let (since, polls) = (*since, *polls);
+                let deadline = since + ctx.mailbox_wait;
+                if now >= deadline {
+                    tracing::info!(step = %step.id, reason = reason.as_str(), "Left waiting for the next run.");
+                    ctx.progress.status(&format!("step {} left waiting for the next run: {reason}", step.id));
+                    return self.leave_waiting(plan, index, &reason, report);
+                }
+                self.state[index] = State::Pending;
+                self.later.push((now + poll_pause(polls).min(deadline - now), index));
+                if polls > 1 {
+                    return Vec::new();
+                }
+                tracing::info!(step = %step.id, reason = reason.as_str(), "Waiting for Exchange.");
+                ctx.progress.status(&format!("step {} waits: {reason}", step.id));
+                // The journal shows why the step waits (a resumed run checks a waiting step again).
+                let mut record = step_record(step.id, StepStatus::Waiting);
+                record.error = Some(reason);
+                vec![record]
+            }
+            StepResult::Failed { error, request_id } => self.fail(plan, index, &error, request_id, report),
+        }
     }
 
     /// Resolves each step's references into a ready-to-run job.
@@ -294,7 +411,7 @@ impl Schedule {
         for dependent in std::mem::take(&mut self.dependents[index]) {
             self.waiting_on[dependent] -= 1;
             if self.waiting_on[dependent] == 0 && self.state[dependent] == State::Pending {
-                self.ready.push_back(dependent);
+                self.enqueue(plan, dependent);
             }
         }
     }
@@ -324,6 +441,30 @@ impl Schedule {
             report.not_attempted += 1;
             let mut record = step_record(plan.steps[dependent].id, StepStatus::Failed);
             record.error = Some(format!("not attempted: step {} failed", plan.steps[index].id));
+            records.push(record);
+            stack.extend(std::mem::take(&mut self.dependents[dependent]));
+        }
+        records
+    }
+    /// Leaves `index` waiting (its wait budget is spent) and, transitively, everything waiting on it; returns
+    /// their journal records.
+    fn leave_waiting(&mut self, plan: &Plan, index: usize, reason: &str, report: &mut ApplyReport) -> Vec<StepRecord> {
+        let id = plan.steps[index].id;
+        self.state[index] = State::Waiting;
+        report.waiting.push((id, reason.to_string()));
+        let mut record = step_record(id, StepStatus::Waiting);
+        record.error = Some(reason.to_string());
+        let mut records = vec![record];
+        let mut stack = std::mem::take(&mut self.dependents[index]);
+        while let Some(dependent) = stack.pop() {
+            if self.state[dependent] != State::Pending {
+                continue;
+            }
+            self.state[dependent] = State::Waiting;
+            let why = format!("not attempted: step {id} waits ({reason})");
+            report.waiting.push((plan.steps[dependent].id, why.clone()));
+            let mut record = step_record(plan.steps[dependent].id, StepStatus::Waiting);
+            record.error = Some(why);
             records.push(record);
             stack.extend(std::mem::take(&mut self.dependents[dependent]));
         }

@@ -19,6 +19,9 @@ pub(crate) enum StepResult {
     RetryLater { reason: String, request_id: Option<String> },
     /// Failed for good in this run.
     Failed { error: String, request_id: Option<String> },
+    /// Exchange is not there yet (a mailbox still being provisioned, a conversion not shown yet): a durable wait,
+    /// polled again later within the run's wait budget, then left `waiting` for the next run.
+    NotYet { reason: String },
 }
 
 /// The Graph error code and message of an error answer.
