@@ -33,6 +33,8 @@ const CONTOSO_TENANT: &str = "6e3b1c2a-5d4f-4a8b-9c1d-2e3f4a5b6c7d";
 const CONTOSO_APP: &str = "a1b2c3d4-0000-4000-8000-00000000c001";
 /// The sandbox's seeded secret of Contoso's app registration (sandbox-only, published in `docs/sandbox.md`).
 const CONTOSO_APP_SECRET: &str = "contoso-app-secret-A1s2D3f4G5h6";
+/// Henrik Dahl (employee 100077) left on 2026-11-20: the first sync keeps his mailbox as a shared one.
+const LEAVER_UPN: &str = "henrik.dahl@contoso.com";
 /// Lucía Fernández (employee 100033) left last year; her account sits in the deleted items until she is rehired.
 const REHIRED_ACCOUNT: &str = "0b1c2d3e-0000-4000-8000-000000000024";
 
@@ -80,7 +82,15 @@ pub async fn run(arguments: DemoArgs) -> anyhow::Result<()> {
     let store = store::Store::open(&store_url).await.context("opening the demo store")?;
     let credential = vault::ClientCredential::Secret(Secret::new(CONTOSO_APP_SECRET));
     let ca_pem = Some(sandbox.ca_pem().as_bytes().to_vec());
-    let ctx = engine::run::connect_with(store, &connection, credential, ca_pem, ApplyConfig::default())?;
+    let exchange_credential = vault::ClientCredential::Secret(Secret::new(CONTOSO_APP_SECRET));
+    let exchange = engine::exchange_gate::app_only_connection(
+        "contoso-exchange",
+        &connection,
+        exchange_credential,
+        ca_pem.clone(),
+    )?;
+    let mut ctx = engine::run::connect_with(store, &connection, credential, ca_pem, ApplyConfig::default())?;
+    ctx.exchange = Some(exchange.clone());
     let progress = TerminalProgress::default();
 
     // Setting the scene: a former employee's account was deleted when she left (soft delete, restorable).
@@ -95,6 +105,7 @@ pub async fn run(arguments: DemoArgs) -> anyhow::Result<()> {
 
     chapter(&format!("1. First sync, {} — joiners, a rehire, leavers, a leave of absence", today.format("%Y-%m-%d")));
     sync_once(&ctx, &policy_path, &initial_path, today, &progress).await?;
+    show_leaver_mailbox(&exchange.client, LEAVER_UPN).await?;
 
     chapter("2. Plan again right away — the tenant already matches HR");
     let prepared = engine::prepare(&ctx, &policy_path, &initial_path, sandbox.state().clock.now(), &progress).await?;
@@ -120,6 +131,26 @@ pub async fn run(arguments: DemoArgs) -> anyhow::Result<()> {
     println!();
     println!("The store is kept in {}; the sandbox stops with the demo.", dir.display());
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// Prints what became of a leaver's mailbox: its type, whether it is hidden, and who holds which rights on it.
+async fn show_leaver_mailbox(client: &exchange::ExchangeClient, upn: &str) -> anyhow::Result<()> {
+    let mailbox = client.get_mailbox(upn).await?.with_context(|| format!("the mailbox of {upn} is gone"))?;
+    let mut rights: Vec<String> = Vec::new();
+    for permission in
+        client.list_mailbox_permissions(upn).await?.into_iter().chain(client.list_recipient_permissions(upn).await?)
+    {
+        if !permission.inherited && !permission.deny && permission.trustee.contains('@') {
+            rights.push(format!("{} {}", permission.trustee, permission.right));
+        }
+    }
+    rights.sort();
+    println!();
+    println!("Leaver's mailbox {upn} (read back from Exchange Online):");
+    println!("  type      {}", mailbox.kind);
+    println!("  hidden    {}", if mailbox.hidden_from_address_lists { "yes, from the address lists" } else { "no" });
+    println!("  access    {}", if rights.is_empty() { "nobody else".to_string() } else { rights.join(", ") });
     Ok(())
 }
 

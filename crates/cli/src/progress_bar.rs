@@ -34,9 +34,10 @@ impl engine::Progress for TerminalProgress {
             bar
         } else {
             let bar = ProgressBar::new(total);
-            let style = ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{prefix:>8} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta}) {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
             bar.set_prefix(phase.to_string());
             bar
@@ -61,6 +62,16 @@ impl engine::Progress for TerminalProgress {
     fn finish(&self) {
         if let Some(bar) = self.bar.lock().take() {
             bar.finish_and_clear();
+        }
+    }
+
+    fn status(&self, message: &str) {
+        if let Some(lines) = &self.lines {
+            eprintln!("progress {} waiting: {message}", lines.lock().0);
+            return;
+        }
+        if let Some(bar) = &*self.bar.lock() {
+            bar.set_message(message.to_string());
         }
     }
 }

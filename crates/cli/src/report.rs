@@ -64,9 +64,18 @@ pub fn render_run(report: &RunReport) -> String {
         if apply.resumed_done > 0 {
             let _ = write!(res, " ({} already done before a restart)", apply.resumed_done);
         }
+        if !apply.waiting.is_empty() {
+            let _ = write!(res, ", {} waiting (the next run picks them up)", apply.waiting.len());
+        }
         res.push('.');
         for (step, error) in &apply.failed {
             let _ = write!(res, "\n  step {step} failed: {error}");
+        }
+        for (step, reason) in apply.waiting.iter().take(10) {
+            let _ = write!(res, "\n  step {step} waiting: {reason}");
+        }
+        if apply.waiting.len() > 10 {
+            let _ = write!(res, "\n  … and {} more waiting", apply.waiting.len() - 10);
         }
     } else {
         res.push('.');

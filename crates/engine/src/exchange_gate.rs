@@ -70,6 +70,40 @@ pub async fn connect_exchange(service: &ConnectionService, name: &str) -> anyhow
     Ok(ExchangeConnection { name: name.to_string(), client })
 }
 
+/// An app-only Exchange connection for the customer-owned app of `connection` (the same app registration and
+/// credential as its Graph side, with the `Exchange.ManageAsApp` permission and a role group holding the three
+/// roles): used by `tenure demo`, which holds its sandbox's CA in memory.
+///
+/// # Errors
+///
+/// The token provider or the client cannot be built.
+pub fn app_only_connection(
+    name: &str,
+    connection: &crate::config::ConnectionConfig,
+    credential: vault::ClientCredential,
+    ca_pem: Option<Vec<u8>>,
+) -> anyhow::Result<ExchangeConnection> {
+    let cloud = connection.cloud;
+    let (login_base, _) = crate::run::endpoints(connection);
+    let exchange_base = match &connection.sandbox_url {
+        Some(base) => format!("{}/{}", base.trim_end_matches('/'), cloud.exchange_host()),
+        None => format!("https://{}", cloud.exchange_host()),
+    };
+    let tokens = vault::ClientCredentialsProvider::new(vault::ClientCredentialsConfig {
+        cloud,
+        tenant_id: connection.tenant_id.clone(),
+        client_id: connection.client_id.clone(),
+        credential,
+        login_base_url: Some(login_base),
+        resource: format!("https://{}", cloud.exchange_host()),
+        extra_root_certificate_pem: ca_pem.clone(),
+    })?;
+    let mut config = ExchangeConfig::new(exchange_base, connection.tenant_id.clone(), Anchor::AppOnly);
+    config.extra_root_certificate_pem = ca_pem;
+    let client = ExchangeClient::new(config, Arc::new(tokens))?;
+    Ok(ExchangeConnection { name: name.to_string(), client })
+}
+
 /// One sentence per role the connection's role group lacks (or that could not be checked); empty when all
 /// three are held.
 pub async fn missing_roles(exchange: &ExchangeConnection) -> Vec<String> {

@@ -249,8 +249,8 @@ pub async fn prepare(
     let full_reconcile = chrono::Duration::hours(i64::from(ctx.apply.full_reconcile_hours));
     let cached = load_cached(&ctx.store, &ctx.tenant_key, now, full_reconcile).await?;
     let hr = read_hr(hr_path, &policy)?;
-    let (observed, observe_kind) = refresh(&ctx.graph, &ctx.store, &ctx.tenant_key, cached, now, progress).await?;
-    let planning_started = cpu_time::ThreadTime::now();
+    let (mut observed, observe_kind) = refresh(&ctx.graph, &ctx.store, &ctx.tenant_key, cached, now, progress).await?;
+    let desiring_started = cpu_time::ThreadTime::now();
     // Name candidates are rendered only for workers without an account carrying their employee ID: the only
     // ones the planner may create an account for (or adopt one by secondary key).
     let known: HashSet<&str> =
@@ -258,11 +258,40 @@ pub async fn prepare(
     let needs_names = |worker: &model::WorkerId| !known.contains(worker.as_str());
     let hr_workers = hr.workers.len();
     let desired = policy::desired_state_from_workers(hr.workers, &policy, now, &needs_names);
+    let desiring_cpu = desiring_started.elapsed();
+    if desired.exchange.enabled
+        && let Some(exchange) = &ctx.exchange
+    {
+        // Exchange has no delta: what the plan needs from it is read now, for the people and objects the desired
+        // state names (the mailboxes' rights only where a leaver's or a rehire's sequence needs them).
+        progress.begin("observe Exchange", 0);
+        let observed_exchange = crate::exchange_observe::observe_exchange(&exchange.client, &desired, &observed)
+            .await
+            .with_context(|| format!("reading Exchange Online through connection \"{}\"", exchange.name))?;
+        progress.finish();
+        ctx.store
+            .save_observation(
+                &exchange_cache_key(&ctx.tenant_key),
+                &serde_json::to_string(&observed_exchange)?,
+                "{}",
+                now,
+            )
+            .await?;
+        observed.exchange = Some(observed_exchange);
+    }
+    let planning_started = cpu_time::ThreadTime::now();
     let plan = planner::plan(&desired, &observed, now);
-    let planning_cpu = planning_started.elapsed();
+    let planning_cpu = desiring_cpu + planning_started.elapsed();
     tracing::info!(steps = plan.steps.len(), planning_cpu_ms = planning_cpu.as_millis() as u64, "Planned.");
     let inputs = Inputs { policy, hr: HrSnapshot { workers: Vec::new(), diagnostics: hr.diagnostics } };
     Ok(Prepared { inputs, hr_workers, desired, observed, observe_kind, plan, planning_cpu })
+}
+
+/// The key the last Exchange observation of the tenant kept under `tenant_key` is cached under, beside the Graph
+/// snapshot (Exchange has no delta, so each run reads it again; the cached copy is what the last plan saw).
+#[must_use]
+pub fn exchange_cache_key(tenant_key: &str) -> String {
+    format!("{tenant_key}#exchange")
 }
 
 /// How a run should go.

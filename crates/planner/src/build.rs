@@ -645,9 +645,13 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     }
 
     // Phase 5b: Exchange steps of accounts that stay (mailboxes, lists, shared mailboxes, rehires).
-    if let Some(exchange) = &exchange {
-        exchange.plan_staying(&subjects, &mut steps, &mut out);
-    }
+    let mailbox_ready = match &exchange {
+        Some(exchange) => {
+            let trustees = exchange.leaver_trustees(&subjects);
+            exchange.plan_staying(&subjects, &trustees, &mut steps, &mut out)
+        }
+        None => BTreeMap::new(),
+    };
 
     // Phase 6: leaver sequences.
     for subject in subjects.iter_mut().filter(|subject| subject.mode != Mode::Keep) {
@@ -672,7 +676,8 @@ pub(crate) fn plan(desired: &DesiredState, observed: &ObservedState) -> Plan {
     }
 
     // Phase 7: removals.
-    let leaver_managers = exchange.as_ref().map(|exchange| exchange.leaver_managers(&subjects, &matching));
+    let leaver_managers =
+        exchange.as_ref().map(|exchange| exchange.leaver_managers(&subjects, &matching, &mailbox_ready));
     for subject in &mut subjects {
         let Some(object) = subject.object.clone() else { continue };
         let account = subject.account;

@@ -173,7 +173,31 @@ impl<'a> Exchange<'a> {
     /// Where the managers of this plan's leavers have their accounts: a subject (its UPN, possibly one this plan
     /// creates), an account claimed by the manager's employee ID, or the one live account carrying it. Managers
     /// whose account is being deleted, or who have none, are left out.
-    pub(crate) fn leaver_managers(&self, subjects: &[Subject<'_>], matching: &Matching<'_>) -> LeaverManagers {
+    /// The managers a leaver's mailbox is handed to this time (leavers whose sequence is planned, with rights to
+    /// grant): their mailbox must be ready before the grant.
+    pub(crate) fn leaver_trustees<'s>(&self, subjects: &[Subject<'s>]) -> BTreeSet<&'s WorkerId> {
+        let managers: BTreeSet<&WorkerId> = subjects
+            .iter()
+            .filter(|subject| subject.mode == Mode::Leaver)
+            .filter_map(|subject| self.desired.accounts.get(&subject.account.worker_id))
+            .filter_map(|access| access.leaver.as_ref())
+            .filter(|leaver| !leaver.grant_rights.is_empty())
+            .filter_map(|leaver| leaver.manager.as_ref())
+            .collect();
+        if managers.is_empty() {
+            return BTreeSet::new();
+        }
+        subjects.iter().map(|subject| &subject.account.worker_id).filter(|worker| managers.contains(worker)).collect()
+    }
+
+    /// The account (UPN, and the step after which its mailbox is ready, when that is one of this plan's) of every
+    /// leaver's manager.
+    pub(crate) fn leaver_managers(
+        &self,
+        subjects: &[Subject<'_>],
+        matching: &Matching<'_>,
+        mailbox_ready: &BTreeMap<WorkerId, StepId>,
+    ) -> LeaverManagers {
         let mut managers = LeaverManagers::new();
         let mut subject_index: Option<BTreeMap<&WorkerId, usize>> = None;
         let mut by_employee_id: Option<BTreeMap<&str, Vec<&ObjectId>>> = None;
@@ -191,7 +215,10 @@ impl<'a> Exchange<'a> {
             });
             let found = match index.get(manager).map(|index| &subjects[*index]) {
                 Some(account) if account.mode == Mode::Delete => None,
-                Some(account) => Some((account.upn.to_string(), account.base)),
+                Some(account) => {
+                    let ready = mailbox_ready.get(manager).copied().or(account.base);
+                    Some((account.upn.to_string(), ready))
+                }
                 None => {
                     let claimed = matching.claimed.get(manager).copied();
                     let object = claimed.or_else(|| {
@@ -220,9 +247,4 @@ impl<'a> Exchange<'a> {
         }
         managers
     }
-}
-
-/// The names of a list of things, quoted and comma-separated.
-fn quoted_list<'s>(names: impl IntoIterator<Item = &'s str>) -> String {
-    names.into_iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(", ")
 }

@@ -79,7 +79,7 @@ worker 1002 stage=active names=bo loc=GB licences=VISIO lists=All-Staff
                   # because licence rule "VISIO" (hr.csv)
 
             Diagnostics:
-              warning: hr.csv: employee 1002: no mailbox, and no licence that brings one: lists "All-Staff" skipped until the worker has one
+              warning: tenant: no mailbox, and no licence that brings one: lists of 1002 skipped until they have one
 
             Plan: 2 to create, 0 to change, 0 to remove, 0 skipped.
         "#]],

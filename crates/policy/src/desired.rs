@@ -116,16 +116,6 @@ fn compute<W: std::borrow::Borrow<Worker>>(
         }
     }
     state.exchange = exchange_desired::seed(&policy.exchange, &compiled.exchange);
-    if policy.exchange.enabled {
-        let source = SourceLocation { file: "policy".to_string(), line: None, record: None };
-        state.diagnostics.push(Diagnostic::warning(
-            source,
-            Some("exchange.enabled"),
-            "the [exchange] section is checked, but this version plans no Exchange steps yet (lists, shared \
-             mailboxes and the leaver's mailbox are left as they are); only its hold on deleting converted \
-             leavers applies",
-        ));
-    }
     let manager_names = manager_names(&workers, policy, &compiled);
     workers.sort_by(|a, b| a.borrow().employee_id.cmp(&b.borrow().employee_id));
     // Collected in place when the workers are owned (an account is smaller than a worker, so the workers' buffer

@@ -25,18 +25,14 @@ fn policy(exchange: &str) -> Policy {
     })
 }
 
-/// The section is enabled but not applied by this version: the one diagnostic says so.
+/// An enabled section computes without any diagnostic.
 #[track_caller]
-fn assert_only_the_not_applied_warning(state: &model::DesiredState) {
-    assert_eq!(state.diagnostics.len(), 1, "{:?}", state.diagnostics);
-    assert_eq!(state.diagnostics[0].severity, Severity::Warning);
-    assert_eq!(state.diagnostics[0].field.as_deref(), Some("exchange.enabled"));
+fn assert_no_diagnostics(state: &model::DesiredState) {
+    assert!(state.diagnostics.is_empty(), "{:?}", state.diagnostics);
 }
 
 fn example() -> Policy {
-    // The example ships with the section switched off; these tests read it switched on.
-    let text = include_str!("../examples/policy.toml").replacen("enabled = false", "enabled = true", 1);
-    parse_policy("policy.toml", &text).expect("example parses")
+    parse_policy("policy.toml", include_str!("../examples/policy.toml")).expect("example parses")
 }
 
 fn worker(id: &str, given: &str, family: &str, department: &str) -> Worker {
@@ -74,15 +70,15 @@ fn the_example_puts_workers_in_lists_and_shared_mailboxes_by_their_attributes() 
     let mut finance = worker("2", "Fin", "Boss", "Finance");
     finance.job_title = Some("Finance Manager".to_string());
     let state = state(&example(), vec![support, finance], "2026-06-01T12:00:00Z");
-    assert_only_the_not_applied_warning(&state);
+    assert_no_diagnostics(&state);
     assert!(state.exchange.enabled);
 
-    assert_eq!(lists(&state, "1"), ["all-staff", "dept-support"]);
-    assert_eq!(lists(&state, "2"), ["all-staff", "dept-finance", "finance-approvers"]);
+    assert_eq!(lists(&state, "1"), ["dl-support", "everyone"]);
+    assert_eq!(lists(&state, "2"), ["dl-finance", "everyone", "finance-approvers"]);
     let access = state.exchange.access(&id("2")).expect("access");
     assert_eq!(access.lists["finance-approvers"].kind, MailGroupKind::Security);
     assert_eq!(access.lists["finance-approvers"].rule, "finance approvers");
-    assert_eq!(access.lists["all-staff"].rule, "default list");
+    assert_eq!(access.lists["everyone"].rule, "default list");
     assert!(access.shared_mailboxes.is_empty());
     assert!(!access.hidden_from_address_lists);
     assert_eq!(access.leaver, None);
@@ -97,15 +93,15 @@ fn the_example_puts_workers_in_lists_and_shared_mailboxes_by_their_attributes() 
 
     // Tenure manages exactly the lists rules name; it may create only the department lists.
     let names: Vec<&str> = state.exchange.lists.keys().map(String::as_str).collect();
-    assert_eq!(names, ["all-staff", "dept-finance", "dept-support", "finance-approvers"]);
-    let department = &state.exchange.lists["dept-support"];
+    assert_eq!(names, ["dl-finance", "dl-support", "everyone", "finance-approvers"]);
+    let department = &state.exchange.lists["dl-support"];
     assert!(department.create_if_missing);
     assert_eq!(department.kind, MailGroupKind::Distribution);
     assert_eq!(department.owner.as_deref(), Some("it-admin@contoso.com"));
     assert_eq!(department.join_restriction, MembershipRestriction::ApprovalRequired);
     assert_eq!(department.depart_restriction, MembershipRestriction::Closed);
     assert!(!state.exchange.lists["finance-approvers"].create_if_missing);
-    assert!(!state.exchange.lists["all-staff"].create_if_missing);
+    assert!(!state.exchange.lists["everyone"].create_if_missing);
     assert_eq!(state.exchange.shared_mailboxes.iter().collect::<Vec<_>>(), ["support@contoso.com"]);
 }
 
@@ -140,7 +136,7 @@ fn a_leavers_mailbox_settings_are_resolved_with_the_managers_name() {
     orphan.manager_id = Some(id("404"));
     let manager = worker("9", "Max", "Müller", "Support");
     let state = state(&example(), vec![leaver, orphan, manager], "2026-06-01T12:00:00Z");
-    assert_only_the_not_applied_warning(&state);
+    assert_no_diagnostics(&state);
     assert_eq!(state.accounts[0].stage, LifecycleStage::Terminated { last_day: day("2026-05-31") });
 
     let access = state.exchange.access(&id("1")).expect("access");
@@ -167,7 +163,7 @@ fn a_leavers_mailbox_settings_are_resolved_with_the_managers_name() {
     assert_eq!(reply.internal, "Ola Alone has left Contoso. Please contact the service desk.");
 
     // The manager is not a leaver and keeps their lists.
-    assert_eq!(lists(&state, "9"), ["all-staff", "dept-support"]);
+    assert_eq!(lists(&state, "9"), ["dl-support", "everyone"]);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::directory::app::{App, AppCertificate, ClientSecret, DelegatedGrant, R
 use crate::directory::group::Group;
 use crate::directory::tenant::{Domain, ServicePlan, Sku, Tenant};
 use crate::directory::user::{AssignedLicense, User};
-use crate::exchange::model::{RoleGroup, RoleGroupMember};
+use crate::exchange::model::{Mailbox, MailboxKind, RoleGroup, RoleGroupMember};
 use crate::permissions::Resource;
 
 /// Suffixes of the initial (`*.onmicrosoft.*`) domain each cloud gives a new tenant.
@@ -138,6 +138,10 @@ pub struct UserSeed {
     /// Part numbers of assigned SKUs.
     #[serde(default)]
     pub licenses: Vec<String>,
+    /// `true`: the user is the (disabled) account of a shared mailbox, which exists from the start without a
+    /// licence, as `New-Mailbox -Shared` makes one.
+    #[serde(default)]
+    pub shared_mailbox: bool,
 }
 
 fn yes() -> bool {
@@ -428,9 +432,12 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
                     .ok_or_else(|| context(format!("user {}: no SKU {part}", user_seed.upn)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mail = user_seed.mail.clone().or_else(|| (!licenses.is_empty()).then(|| user_seed.upn.clone()));
+        let mail = user_seed
+            .mail
+            .clone()
+            .or_else(|| (!licenses.is_empty() || user_seed.shared_mailbox).then(|| user_seed.upn.clone()));
         let mut user = User::new(id, &user_seed.upn, &user_seed.display_name, &user_seed.password, now);
-        user.account_enabled = user_seed.account_enabled;
+        user.account_enabled = user_seed.account_enabled && !user_seed.shared_mailbox;
         user.given_name = user_seed.given_name.clone();
         user.surname = user_seed.surname.clone();
         user.proxy_addresses = mail.iter().map(|mail| format!("SMTP:{mail}")).collect();
@@ -447,7 +454,13 @@ fn build_tenant(seed: &TenantSeed, directory: &Directory, now: DateTime<Utc>) ->
         }
         ids_by_upn.insert(user_seed.upn.to_ascii_lowercase(), id);
         tenant.insert_user(user);
-        crate::exchange::lifecycle::provision_at_once(&mut tenant, id, now);
+        if user_seed.shared_mailbox {
+            let mut mailbox = Mailbox::new(id, MailboxKind::Shared, now, now);
+            mailbox.name = Some(user_seed.display_name.clone());
+            tenant.exchange.mailboxes.insert(id, mailbox);
+        } else {
+            crate::exchange::lifecycle::provision_at_once(&mut tenant, id, now);
+        }
     }
     for user_seed in &seed.users {
         if let Some(manager) = &user_seed.manager {

@@ -13,6 +13,8 @@ use sandbox::knobs::Knobs;
 use sandbox::seed::Seed;
 use tokio::net::TcpListener;
 
+pub mod exchange;
+
 pub const CONTOSO_TENANT: &str = "6e3b1c2a-5d4f-4a8b-9c1d-2e3f4a5b6c7d";
 pub const CONTOSO_APP: &str = "a1b2c3d4-0000-4000-8000-00000000c001";
 pub const CONTOSO_APP_SECRET: &str = "contoso-app-secret-A1s2D3f4G5h6";
@@ -21,7 +23,8 @@ pub const CONTOSO_APP_SECRET: &str = "contoso-app-secret-A1s2D3f4G5h6";
 pub fn seed() -> Seed {
     let text = include_str!("../../../sandbox/seed/sample.toml")
         .replace("seats = 25", "seats = 200000")
-        .replace("seats = 5", "seats = 200000");
+        .replace("seats = 5", "seats = 200000")
+        .replacen("[[tenants.users]]", exchange::SHARED_MAILBOX_SEED, 1);
     Seed::from_toml(&text).expect("sample seed parses")
 }
 

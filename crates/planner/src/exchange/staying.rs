@@ -7,11 +7,11 @@
 //! A staying worker whose mailbox is shared is a rehire: after the licence step, the mailbox becomes a regular one
 //! again and the leaver's automatic replies are turned off.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Action, LifecycleStage, Plan, SharedMailboxRight, StepId, WorkerId};
 
-use super::{Exchange, quoted_list};
+use super::Exchange;
 use crate::build::{Mode, Steps, Subject, join_ids, origin, stage_text, tenant_diagnostic, worker_diagnostic};
 
 /// Whether a worker's mailbox is there for the steps that need it.
@@ -50,11 +50,13 @@ struct Wanted<'a> {
     rehire: bool,
     /// A rehire's shared mailbox stays shared: no licence that brings a mailbox.
     stays_shared: bool,
+    /// The worker is the manager a leaver's mailbox is handed to: the grant needs their mailbox to exist.
+    trustee: bool,
 }
 
 impl Wanted<'_> {
     fn needs_mailbox(&self) -> bool {
-        !self.adds.is_empty() || !self.grants.is_empty() || self.hidden.is_some()
+        !self.adds.is_empty() || !self.grants.is_empty() || self.hidden.is_some() || self.trustee
     }
 
     fn is_empty(&self) -> bool {
@@ -62,40 +64,52 @@ impl Wanted<'_> {
     }
 }
 
-/// Drops the steps that need a mailbox the worker does not have and will not get, saying what is skipped.
-fn skip_without_mailbox(subject: &Subject<'_>, changes: &mut Wanted<'_>, out: &mut Plan) {
-    let mut what: Vec<String> = Vec::new();
+/// Drops the steps that need a mailbox the worker does not have and will not get; returns what was skipped (empty
+/// when nothing was: being a leaver's manager alone needs no word here — the grant is tried, and fails with
+/// Exchange's answer).
+fn skip_without_mailbox(changes: &mut Wanted<'_>) -> Vec<&'static str> {
+    let mut what = Vec::new();
     if !changes.adds.is_empty() {
-        what.push(format!("lists {}", quoted_list(changes.adds.iter().map(|(name, _)| *name))));
+        what.push("lists");
     }
     if !changes.grants.is_empty() {
-        let mut boxes: Vec<&str> = changes.grants.iter().map(|grant| grant.mailbox).collect();
-        boxes.dedup();
-        what.push(format!("rights on {}", quoted_list(boxes)));
+        what.push("shared-mailbox rights");
     }
     if changes.hidden.is_some() {
-        what.push("hiding the mailbox".to_string());
+        what.push("hiding the mailbox");
     }
-    out.diagnostics.push(worker_diagnostic(
-        subject.account,
-        None,
-        format!("no mailbox, and no licence that brings one: {} skipped until the worker has one", what.join(", ")),
-    ));
     changes.adds.clear();
     changes.grants.clear();
     changes.hidden = None;
+    changes.trustee = false;
+    what
 }
 
 impl<'a> Exchange<'a> {
     /// Plans the Exchange steps of every staying subject (after their licence steps).
-    pub(crate) fn plan_staying<'s>(&self, subjects: &[Subject<'s>], steps: &mut Steps, out: &mut Plan) {
+    ///
+    /// `trustees` are the workers a leaver's mailbox is handed to (their managers): a trustee whose mailbox is still
+    /// coming gets an `AwaitMailbox` too. Returns the step after which each staying worker's mailbox is ready, for
+    /// those where that is a step of this plan (the await, or a rehire's conversion).
+    pub(crate) fn plan_staying<'s>(
+        &self,
+        subjects: &[Subject<'s>],
+        trustees: &BTreeSet<&WorkerId>,
+        steps: &mut Steps,
+        out: &mut Plan,
+    ) -> BTreeMap<WorkerId, StepId> {
+        let mut ready_steps = BTreeMap::new();
         let mut wanted: Vec<Wanted<'a>> = Vec::new();
+        // Workers without a mailbox and without a licence that brings one (contractors, usually), by what is
+        // skipped for them: one line each, not one per worker and run.
+        let mut without_mailbox: BTreeMap<Vec<&'static str>, Vec<&'s WorkerId>> = BTreeMap::new();
         let mut missing_shared: BTreeMap<String, (&'a str, Vec<&'s WorkerId>)> = BTreeMap::new();
         for (index, subject) in subjects.iter().enumerate() {
             if subject.mode != Mode::Keep || self.skips(&subject.account.worker_id) {
                 continue;
             }
             let mut changes = self.compare(index, subject, steps, &mut missing_shared);
+            changes.trustee = trustees.contains(&subject.account.worker_id);
             if changes.stays_shared {
                 out.diagnostics.push(worker_diagnostic(
                     subject.account,
@@ -108,7 +122,10 @@ impl<'a> Exchange<'a> {
             if let Readiness::Missing = changes.readiness
                 && changes.needs_mailbox()
             {
-                skip_without_mailbox(subject, &mut changes, out);
+                let skipped = skip_without_mailbox(&mut changes);
+                if !skipped.is_empty() {
+                    without_mailbox.entry(skipped).or_default().push(&subject.account.worker_id);
+                }
             }
             if !changes.is_empty() {
                 wanted.push(changes);
@@ -120,11 +137,22 @@ impl<'a> Exchange<'a> {
                 join_ids(workers)
             )));
         }
+        for (skipped, workers) in &without_mailbox {
+            out.diagnostics.push(tenant_diagnostic(format!(
+                "no mailbox, and no licence that brings one: {} of {} skipped until they have one",
+                skipped.join(", "),
+                join_ids(workers)
+            )));
+        }
         let lists = self.create_lists(subjects, &wanted, steps, out);
         for changes in &mut wanted {
             changes.adds.retain(|(name, _)| lists.get(&name.to_lowercase()).is_none_or(Option::is_some));
-            self.push_staying(&subjects[changes.index], changes, &lists, steps);
+            let subject = &subjects[changes.index];
+            if let Some(ready) = self.push_staying(subject, changes, &lists, steps) {
+                ready_steps.insert(subject.account.worker_id.clone(), ready);
+            }
         }
+        ready_steps
     }
 
     /// What a staying subject's lists, shared mailbox rights and mailbox need (nothing pushed yet).
@@ -150,6 +178,7 @@ impl<'a> Exchange<'a> {
             hidden: None,
             rehire: false,
             stays_shared: false,
+            trustee: false,
         };
         for (name, membership) in &access.lists {
             let member = self.observed.list(name).zip(object).is_some_and(|(list, id)| list.members.contains(id));
@@ -278,14 +307,15 @@ impl<'a> Exchange<'a> {
         lists
     }
 
-    /// Pushes one staying subject's steps.
+    /// Pushes one staying subject's steps; returns the step after which their mailbox is ready, when it is one of
+    /// this plan's.
     fn push_staying(
         &self,
         subject: &Subject<'_>,
         changes: &Wanted<'_>,
         lists: &BTreeMap<String, Option<StepId>>,
         steps: &mut Steps,
-    ) {
+    ) -> Option<StepId> {
         let account = subject.account;
         let worker = Some(&account.worker_id);
         let upn = subject.upn;
@@ -376,5 +406,6 @@ impl<'a> Exchange<'a> {
                 format!("no shared mailbox rule gives this worker {right} on {mailbox} any more ({from})"),
             );
         }
+        ready.filter(|step| Some(*step) != subject.base)
     }
 }
