@@ -105,12 +105,22 @@ async fn run(leavers: usize, time_scale: f64, latency_ms: u64) {
     let calls = after.requests - before.requests;
     let per_leaver = calls as f64 / leavers as f64;
 
+    // Exchange's quota is a fixed window (30,000 requests per 10 minutes per app and tenant, both scaled): the
+    // fewest calls pass through ⌊calls / quota⌋ full windows at best.
+    let quota = (30_000.0 * time_scale).round().max(1.0);
+    let window = 600.0 * time_scale;
+    let fewest = FEWEST_CALLS_PER_LEAVER * leavers as f64;
+    let ideal = (fewest / quota).floor() * window;
     let data_loss = support::exchange::data_loss(&sandbox).await;
     println!(
         "{leavers} leavers in one sync (Exchange throttling on, time_scale {time_scale}, {latency_ms} ms latency)"
     );
     println!("  set-up (joiners, not measured)   {setup:.1} s");
     println!("  total time                       {elapsed:.1} s  (observe + plan {observed_at:.1} s)");
+    println!(
+        "  Exchange quota                   {quota:.0} requests per {window:.1} s window (50/s); the fewest calls \
+         ({fewest:.0}) need {ideal:.1} s at least"
+    );
     println!("  plan                             {} steps, {exchange_steps} Exchange", prepared.plan.steps.len());
     println!("  done / failed                    {} / {}", apply.done, apply.failed.len());
     println!(
