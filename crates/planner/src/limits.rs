@@ -42,7 +42,7 @@ impl fmt::Display for LimitBreach {
             "disables" => "accounts would be disabled",
             "deletes" => "accounts would be deleted",
             "license_removals" => "licences would be removed",
-            _ => "group memberships would be removed",
+            _ => "group, list or shared-mailbox memberships would be removed",
         };
         write!(f, "safety limit \"{}\" exceeded: {} {what}, the limit is {}", self.limit, self.count, self.allowed)?;
         if let Some(share) = self.share {
@@ -102,8 +102,12 @@ pub fn check_limits(plan: &Plan, limits: &SafetyLimits) -> Vec<LimitBreach> {
             Action::AssignLicenses { remove, .. } => remove.len(),
             _ => 0,
         }),
+        // Exchange's lists and shared-mailbox rights count with the groups: a wave of removals is as suspect there.
         ("membership_removals", &limits.membership_removals, |action| {
-            usize::from(matches!(action, Action::RemoveMember { .. }))
+            usize::from(matches!(
+                action,
+                Action::RemoveMember { .. } | Action::RemoveMailListMember { .. } | Action::RevokeMailboxRight { .. }
+            ))
         }),
     ];
     let mut breaches = Vec::new();

@@ -6,7 +6,7 @@ mod common;
 
 use common::{fixture, now};
 use expect_test::{Expect, expect};
-use planner::{plan, render_text, render_text_with_names, simulate};
+use planner::{check_limits, plan, render_text, render_text_with_names, simulate};
 
 const POLICY: &str = "
 policy managed=usageLocation skus=E3,E5,VISIO domains=contoso.com exclude=admin@contoso.com
@@ -442,6 +442,73 @@ tlist All-Staff kind=dl members=u-admin,u12
               ! 1011: the account carrying employee ID 1011 (kim@fabrikam.com) is outside the managed scope
 
             Plan: 0 to create, 0 to change, 0 to remove, 1 skipped.
+        "#]],
+    );
+}
+
+#[test]
+fn list_and_shared_mailbox_removals_count_toward_the_membership_limit() {
+    let (desired, observed) = fixture(&format!(
+        "{POLICY}
+exchange
+worker 1002 stage=active loc=GB licences=E3 lists=All-Staff
+user u2 upn=bo@contoso.com eid=1002 loc=GB licences=sku-e3
+mailbox u2
+tlist All-Staff kind=dl members=u-admin,u2
+tlist Sales kind=dl members=u2
+tshared support@contoso.com access=bo@contoso.com:FullAccess+SendAs
+"
+    ));
+    let plan = plan(&desired, &observed, now());
+    let limits = model::SafetyLimits {
+        membership_removals: model::Limit { max_count: Some(2), max_share: None },
+        ..model::SafetyLimits::default()
+    };
+    let breaches: Vec<String> = check_limits(&plan, &limits).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        breaches,
+        ["safety limit \"membership_removals\" exceeded: 3 group, list or shared-mailbox memberships would be removed, \
+          the limit is 2: 1002"]
+    );
+}
+
+#[test]
+fn a_leavers_new_manager_gets_the_mailbox_only_once_their_own_mailbox_exists() {
+    check(
+        r#"
+exchange convert grant=FullAccess
+worker 1000 stage=active names=max loc=GB licences=E3
+worker 1003 stage=terminated:2026-11-20 loc=GB manager=1000 line=7
+user u3 upn=cy@contoso.com eid=1003 loc=GB licences=sku-e3
+mailbox u3
+"#,
+        expect![[r#"
+            Tenure will perform the following 11 steps (1 managed account):
+
+              + #1 create user max@contoso.com (worker 1000)
+                  # because new hire (hr.csv)
+              ~ #2 set manager of 1003 to 1000 (after #1)
+                  # because manager is employee 1000 (hr.csv:7)
+              + #3 assign licences 1000: +E3 (after #1)
+                  # because licence rule "E3" (hr.csv)
+              ~ #4 exchange: wait for the mailbox of max@contoso.com (after #1, #3)
+                  # because licence E3 brings a mailbox: its list and mailbox steps wait until Exchange has created it (hr.csv)
+              ~ #5 disable account 1003
+                  # because last working day 2026-11-20 passed (hr.csv:7)
+              ~ #6 reset password of 1003 (after #5)
+                  # because last working day 2026-11-20 passed (hr.csv:7)
+              ~ #7 revoke sessions of 1003 (after #6)
+                  # because last working day 2026-11-20 passed (hr.csv:7)
+              ~ #8 exchange: convert mailbox cy@contoso.com to a shared mailbox (after #7)
+                  # because leaver: keep the mailbox without a licence (policy exchange.leaver.convert_to_shared; hr.csv:7)
+              ~ #9 exchange: confirm mailbox cy@contoso.com is shared before its licences go (after #8)
+                  # because leaver: the licences go only once Exchange reports the mailbox shared, so no mail is lost (hr.csv:7)
+              + #10 exchange: grant max@contoso.com FullAccess on mailbox cy@contoso.com (after #4, #9)
+                  # because leaver: their manager (employee 1000; policy exchange.leaver.grant_rights) takes over the mailbox (hr.csv:7)
+              - #11 assign licences 1003: -E3 (after #7, #10)
+                  # because leaver: last working day 2026-11-20 passed (hr.csv:7)
+
+            Plan: 3 to create, 7 to change, 1 to remove, 0 skipped.
         "#]],
     );
 }
