@@ -174,8 +174,13 @@ async fn read_shared_mailboxes<'a>(
     .await
 }
 
-/// The users whose own mailbox's rights the planner needs: leavers whose mailbox is not settled (converted to
-/// shared with no managed licence left), and active workers whose mailbox is shared (a rehire).
+/// The users whose own mailbox's rights the planner needs: leavers whose sequence was cut short after the
+/// conversion (shared, but a managed licence still to remove — the grants come after the conversion, so only then
+/// can some be in place already), and active workers whose mailbox is shared (a rehire).
+///
+/// A leaver whose mailbox is not shared yet is not read: nothing of the sequence's grants can be there, and the
+/// planner grants what it does not know to be held (granting is idempotent). That saves two reads per leaver,
+/// a fifth of the sequence's cost.
 fn mailboxes_needing_access(
     desired: &DesiredState,
     observed: &ObservedState,
@@ -202,7 +207,7 @@ fn mailboxes_needing_access(
         for user in users_by_worker.get(worker.as_str()).into_iter().flatten() {
             let Some(mailbox) = mailboxes.get(&user.id) else { continue };
             let needs = match &access.leaver {
-                Some(_) => !leaver_mailbox_settled(mailbox, holds_managed_licence(user)),
+                Some(_) => mailbox.shared && !leaver_mailbox_settled(mailbox, holds_managed_licence(user)),
                 None => mailbox.shared,
             };
             if needs {

@@ -84,8 +84,8 @@ impl ObservedExchange {
 
 /// Whether a leaver's mailbox has been through the whole leaver sequence: it is shared and the user holds none of
 /// the managed licences (licences are removed last, only after the mailbox was confirmed shared and access
-/// granted). The observer reads the rights of a leaver's mailbox only when this is false, and the planner plans
-/// the remaining sequence only when it is false.
+/// granted). The planner plans the remaining sequence only when this is false; the observer reads the rights of a
+/// leaver's mailbox only when it is shared and this is false (a sequence cut short after the conversion).
 #[must_use]
 pub fn leaver_mailbox_settled(mailbox: &ObservedMailbox, holds_managed_licence: bool) -> bool {
     mailbox.shared && !holds_managed_licence

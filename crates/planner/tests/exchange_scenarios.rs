@@ -467,8 +467,10 @@ tshared support@contoso.com access=bo@contoso.com:FullAccess+SendAs
     let breaches: Vec<String> = check_limits(&plan, &limits).iter().map(ToString::to_string).collect();
     assert_eq!(
         breaches,
-        ["safety limit \"membership_removals\" exceeded: 3 group, list or shared-mailbox memberships would be removed, \
-          the limit is 2: 1002"]
+        [
+            "safety limit \"membership_removals\" exceeded: 3 group, list or shared-mailbox memberships would be removed, \
+          the limit is 2: 1002"
+        ]
     );
 }
 
