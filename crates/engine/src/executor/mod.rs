@@ -548,23 +548,69 @@ async fn settle_interrupted(client: &graph::Client, job: &Job) -> Settled {
             Ok(false) => Settled::Send(job.action.clone()),
             Err(error) => Settled::Failed(error),
         },
-        Action::AssignLicenses { user, add, remove } => {
-            let Some(id) = job.users.get(user) else { return Settled::Send(job.action.clone()) };
-            match outcome::assigned_licenses(client, id).await {
-                Ok(assigned) => {
-                    let has = |sku: &String| assigned.contains(&sku.to_ascii_lowercase());
-                    let add: Vec<String> = add.iter().filter(|sku| !has(sku)).cloned().collect();
-                    let remove: Vec<String> = remove.iter().filter(|sku| has(sku)).cloned().collect();
-                    if add.is_empty() && remove.is_empty() {
-                        Settled::Done(None)
-                    } else {
-                        Settled::Send(Action::AssignLicenses { user: user.clone(), add, remove })
-                    }
-                }
-                Err(error) => Settled::Failed(error),
+        Action::AssignLicenses { user, add, remove } => remaining_license_change(client, job, user, add, remove).await,
+        _ => Settled::Send(job.action.clone()),
+    }
+}
+
+/// What is left of the licence change `add`/`remove` of `user` (from `job`) given the licences assigned now.
+async fn remaining_license_change(
+    client: &graph::Client,
+    job: &Job,
+    user: &UserRef,
+    add: &[String],
+    remove: &[String],
+) -> Settled {
+    let Some(id) = job.users.get(user) else {
+        return Settled::Send(Action::AssignLicenses {
+            user: user.clone(),
+            add: add.to_vec(),
+            remove: remove.to_vec(),
+        });
+    };
+    match outcome::assigned_licenses(client, id).await {
+        Ok(assigned) => {
+            let has = |sku: &String| assigned.contains(&sku.to_ascii_lowercase());
+            let add: Vec<String> = add.iter().filter(|sku| !has(sku)).cloned().collect();
+            let remove: Vec<String> = remove.iter().filter(|sku| has(sku)).cloned().collect();
+            if add.is_empty() && remove.is_empty() {
+                Settled::Done(None)
+            } else {
+                Settled::Send(Action::AssignLicenses { user: user.clone(), add, remove })
             }
         }
-        _ => Settled::Send(job.action.clone()),
+        Err(error) => Settled::Failed(error),
+    }
+}
+
+/// A licence change Graph refused because a licence to remove is not assigned. An earlier attempt of the same
+/// request may have taken effect (the client sent the batch again after its answer was lost): what is assigned
+/// now is read, and the step is done when nothing is left to change, or what is left is sent.
+async fn settle_refused_license_change(
+    client: &graph::Client,
+    job: &Job,
+    (user, add, remove): (&UserRef, &[String], &[String]),
+    refused: &graph::GraphResponse,
+) -> StepResult {
+    let request_id = refused.request_id.clone();
+    let remaining = match remaining_license_change(client, job, user, add, remove).await {
+        Settled::Done(_) => {
+            let note = Some("the licences were already as planned (an earlier attempt)".to_string());
+            return StepResult::Done { object_id: None, request_id, note };
+        }
+        Settled::Failed(error) => return StepResult::Failed { error, request_id },
+        Settled::Send(remaining) => remaining,
+    };
+    let request = graph::request_for(&remaining, &|user: &UserRef| job.users.get(user).cloned(), &|_| None, None);
+    let Some(request) = request else {
+        return StepResult::Failed { error: "a referenced account has no object ID".into(), request_id };
+    };
+    match client.send_batch(vec![request]).await {
+        Ok(responses) => match responses.first() {
+            Some(response) => outcome::interpret(&remaining, response, job.targets_new),
+            None => StepResult::Failed { error: "Graph answered the licence change with nothing".into(), request_id },
+        },
+        Err(error) => StepResult::Failed { error: error.to_string(), request_id },
     }
 }
 
@@ -661,6 +707,9 @@ async fn run_batch(client: &graph::Client, graph_base: &str, jobs: &[(usize, Job
                     Some(group) => outcome::add_members_one_by_one(client, &group, &member_ids, graph_base).await,
                     None => StepResult::Failed { error: "the group has no object ID".into(), request_id: None },
                 }
+            }
+            Action::AssignLicenses { user, add, remove } if outcome::is_license_not_assigned(&response) => {
+                settle_refused_license_change(client, job, (user, add, remove), &response).await
             }
             action => outcome::interpret(action, &response, job.targets_new),
         };

@@ -5,7 +5,9 @@
 //!   write and the journal) is resolved by looking the employee up: if the account is theirs it is adopted;
 //! - an `AddMembers` answered "references already exist" is retried member by member, each "already a member"
 //!   counting as done;
-//! - removals answered 404 are done (the member or user is already gone).
+//! - removals answered 404 are done (the member or user is already gone);
+//! - a licence change answered "User does not have a corresponding license" (a removal an earlier attempt already
+//!   made, its answer lost and the request sent again) is settled by reading the licences assigned now.
 
 use graph::{GraphRequest, GraphResponse};
 use model::{Action, ObjectId, WorkerId};
@@ -71,6 +73,11 @@ pub(crate) fn interpret(action: &Action, response: &GraphResponse, target_is_new
 /// Whether the answer is Graph's "another object with the same value for property … already exists".
 pub(crate) fn is_conflict(response: &GraphResponse) -> bool {
     response.status == 400 && graph_error(response).1.contains("already exists")
+}
+
+/// Whether the answer is Graph's refusal to remove a licence the user does not hold.
+pub(crate) fn is_license_not_assigned(response: &GraphResponse) -> bool {
+    response.status == 400 && graph_error(response).1.contains("does not have a corresponding license")
 }
 
 /// Whether the answer is "one or more added object references already exist".
