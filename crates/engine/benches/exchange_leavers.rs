@@ -4,7 +4,7 @@
 //! per leaver (observation included), and their ratio to the fewest calls the leaver sequence needs; checks that the
 //! sandbox's data-loss record is empty afterwards.
 //!
-//! `cargo bench -p engine --bench exchange_leavers -- [leavers] [time_scale] [latency_ms]`
+//! `cargo bench -p engine --bench exchange_leavers -- [leavers] [time_scale] [latency_ms] [graph_writes_per_150s]`
 //!
 //! The fewest calls per leaver under the benchmark's policy (one list, FullAccess and SendAs for the manager, an
 //! auto-reply, conversion): remove the list membership, hide, set the auto-reply, convert, confirm shared, grant
@@ -48,8 +48,9 @@ fn main() {
     let leavers: usize = arguments.first().and_then(|text| text.parse().ok()).unwrap_or(1_000);
     let time_scale: f64 = arguments.get(1).and_then(|text| text.parse().ok()).unwrap_or(0.02);
     let latency_ms: u64 = arguments.get(2).and_then(|text| text.parse().ok()).unwrap_or(20);
+    let graph_writes: Option<u32> = arguments.get(3).and_then(|text| text.parse().ok());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    runtime.block_on(run(leavers, time_scale, latency_ms));
+    runtime.block_on(run(leavers, time_scale, latency_ms, graph_writes));
 }
 
 fn write_inputs(dir: &std::path::Path, rows: &[support::Row]) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -60,8 +61,17 @@ fn write_inputs(dir: &std::path::Path, rows: &[support::Row]) -> (std::path::Pat
     (policy, hr)
 }
 
-async fn run(leavers: usize, time_scale: f64, latency_ms: u64) {
-    let knobs = Knobs { latency_ms, throttling: true, time_scale, ..Knobs::default() };
+async fn run(leavers: usize, time_scale: f64, latency_ms: u64, graph_writes: Option<u32>) {
+    // Graph's own write quota (3,000 per 150 s per app and tenant = 20 writes/s) applies too unless raised: the
+    // leavers' four Graph writes each (disable, reset, revoke, licences) then take longer than Exchange's part.
+    let knobs = Knobs {
+        latency_ms,
+        throttling: true,
+        time_scale,
+        app_tenant_write_quota: graph_writes,
+        tenant_write_quota: graph_writes.map(|writes| writes.saturating_mul(6)),
+        ..Knobs::default()
+    };
     let sandbox = support::start_sandbox(knobs).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let store_url = format!("sqlite://{}", dir.path().join("tenure.db").display());
@@ -94,11 +104,32 @@ async fn run(leavers: usize, time_scale: f64, latency_ms: u64) {
     let (policy, hr) = write_inputs(dir.path(), &rows);
     let before = exchange.client.stats();
     let started = Instant::now();
+    // A line every 10 s: where the time goes (Exchange calls and Graph requests so far).
+    let timeline = {
+        let (exchange_client, graph_client) = (exchange.client.clone(), ctx.graph.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (exchange_stats, graph_stats) = (exchange_client.stats(), graph_client.stats());
+                eprintln!(
+                    "  {:>5.0} s: {} Exchange calls ({} throttled, {} quota pauses), {} Graph requests",
+                    started.elapsed().as_secs_f64(),
+                    exchange_stats.requests - before.requests,
+                    exchange_stats.throttled - before.throttled,
+                    exchange_stats.quota_pauses - before.quota_pauses,
+                    graph_stats.http_requests
+                );
+            }
+        })
+    };
     let now = sandbox.state().clock.now();
     let prepared = engine::prepare(&ctx, &policy, &hr, now, &SilentProgress).await.expect("prepare");
     let observed_at = started.elapsed().as_secs_f64();
     let report = engine::sync(&ctx, &prepared, options, now, &SilentProgress).await.expect("sync");
     let elapsed = started.elapsed().as_secs_f64();
+    timeline.abort();
     let after = exchange.client.stats();
     let apply = report.apply.expect("applied");
     let exchange_steps = prepared.plan.steps.iter().filter(|step| step.action.is_exchange()).count();
@@ -113,7 +144,9 @@ async fn run(leavers: usize, time_scale: f64, latency_ms: u64) {
     let ideal = (fewest / quota).floor() * window;
     let data_loss = support::exchange::data_loss(&sandbox).await;
     println!(
-        "{leavers} leavers in one sync (Exchange throttling on, time_scale {time_scale}, {latency_ms} ms latency)"
+        "{leavers} leavers in one sync (throttling on, time_scale {time_scale}, {latency_ms} ms latency, Graph \
+         write quota {} per 150 s)",
+        graph_writes.map_or("3,000 (Microsoft's)".to_string(), |writes| writes.to_string())
     );
     println!("  set-up (joiners, not measured)   {setup:.1} s");
     println!("  total time                       {elapsed:.1} s  (observe + plan {observed_at:.1} s)");

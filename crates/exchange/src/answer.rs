@@ -43,7 +43,11 @@ impl Answer {
             .and_then(|value| value.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let quota_spent_for = match text("rate-limit-remaining").and_then(|value| value.trim().parse::<u64>().ok()) {
-            Some(0) => Some(text("rate-limit-reset").and_then(|reset| until(&reset)).unwrap_or(Duration::ZERO)),
+            Some(0) => {
+                let server_now = text("date").and_then(|date| DateTime::parse_from_rfc2822(date.trim()).ok());
+                let server_now = server_now.map(|date| date.with_timezone(&Utc));
+                Some(text("rate-limit-reset").and_then(|reset| until(&reset, server_now)).unwrap_or(Duration::ZERO))
+            }
             _ => None,
         };
         Answer {
@@ -67,10 +71,12 @@ impl Answer {
     }
 }
 
-/// How long from now until `reset` (an RFC 3339 instant, `Rate-Limit-Reset`); zero when it has passed.
-fn until(reset: &str) -> Option<Duration> {
+/// How long until `reset` (an RFC 3339 instant, `Rate-Limit-Reset`); zero when it has passed. Measured from the
+/// answer's `Date` when there is one — the service's clock, so a skew between its clock and ours (seconds, on a
+/// server whose time drifts) neither shortens the pause into more 429s nor stretches it — else from our clock.
+fn until(reset: &str, server_now: Option<DateTime<Utc>>) -> Option<Duration> {
     let reset = DateTime::parse_from_rfc3339(reset.trim()).ok()?.with_timezone(&Utc);
-    let now: DateTime<Utc> = SystemTime::now().into();
+    let now: DateTime<Utc> = server_now.unwrap_or_else(|| SystemTime::now().into());
     Some((reset - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -94,6 +100,20 @@ mod tests {
         assert_eq!(answer.exception_type.as_deref(), Some("Some.Exception"));
         assert_eq!(answer.quota_spent_for, Some(Duration::ZERO), "a reset in the past means no wait");
         assert!(answer.body["value"].is_array());
+    }
+
+    #[test]
+    fn a_spent_quota_waits_until_the_reset_on_the_services_clock() {
+        // The service's clock is a day ahead of ours: the wait is the 30 s between its Date and the reset.
+        let mut headers = HeaderMap::new();
+        headers.insert("rate-limit-remaining", HeaderValue::from_static("0"));
+        let server_now = Utc::now() + chrono::Duration::days(1);
+        let date = server_now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let reset = (server_now + chrono::Duration::seconds(30)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        headers.insert("date", HeaderValue::from_str(&date).expect("date"));
+        headers.insert("rate-limit-reset", HeaderValue::from_str(&reset).expect("reset"));
+        let wait = Answer::read(200, &headers, b"").quota_spent_for.expect("spent");
+        assert!(wait > Duration::from_secs(29) && wait <= Duration::from_secs(31), "{wait:?}");
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct RateLimit {
     pub remaining: u32,
     /// When the window resets (sandbox clock).
     pub reset: DateTime<Utc>,
+    /// The sandbox clock when the request was counted: the answer's `Date`, so that a client can tell how far
+    /// away the reset is on the service's own clock (the sandbox clock may be moved ahead of real time).
+    pub now: DateTime<Utc>,
 }
 
 impl RateLimit {
@@ -68,6 +71,7 @@ impl RateLimit {
                 HeaderName::from_static("rate-limit-reset"),
                 value(self.reset.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
             ),
+            (header::DATE, value(self.now.format("%a, %d %b %Y %H:%M:%S GMT").to_string())),
         ]
     }
 }
@@ -131,7 +135,7 @@ impl ExchangeLimits {
         let left = window.saturating_sub(entry.started.elapsed());
         let reset = now + chrono::Duration::from_std(left).unwrap_or_default();
         if knobs.throttling && entry.used >= limit {
-            let state = RateLimit { limit, remaining: 0, reset };
+            let state = RateLimit { limit, remaining: 0, reset, now };
             let mut error = ExchangeError::plain(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequests",
@@ -144,7 +148,7 @@ impl ExchangeLimits {
             return Err((error, state));
         }
         entry.used = entry.used.saturating_add(1);
-        Ok(RateLimit { limit, remaining: limit.saturating_sub(entry.used), reset })
+        Ok(RateLimit { limit, remaining: limit.saturating_sub(entry.used), reset, now })
     }
 }
 
