@@ -103,6 +103,7 @@ async fn run(leavers: usize, time_scale: f64, latency_ms: u64, graph_writes: Opt
     }
     let (policy, hr) = write_inputs(dir.path(), &rows);
     let before = exchange.client.stats();
+    let graph_before = ctx.graph.stats().http_requests;
     let started = Instant::now();
     // A line every 10 s: where the time goes (Exchange calls and Graph requests so far).
     let timeline = {
@@ -119,7 +120,7 @@ async fn run(leavers: usize, time_scale: f64, latency_ms: u64, graph_writes: Opt
                     exchange_stats.requests - before.requests,
                     exchange_stats.throttled - before.throttled,
                     exchange_stats.quota_pauses - before.quota_pauses,
-                    graph_stats.http_requests
+                    graph_stats.http_requests - graph_before
                 );
             }
         })
