@@ -4,48 +4,16 @@
 
 #[path = "../../engine/tests/support/mod.rs"]
 mod support;
+mod tenure_process;
 
-use std::path::Path;
-use std::process::Stdio;
+use tenure_process::run_sync;
 
 use chrono::Duration;
 use rand::{Rng, SeedableRng};
 use sandbox::knobs::Knobs;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 const KILLS: usize = 24;
 const WORKERS: usize = 300;
-
-/// Runs `tenure <command> --config …`; with `kill_after`, kills it once that many steps have been reported done.
-/// Returns whether it ran to the end by itself, and its exit status.
-async fn run_tenure(config: &Path, command: &str, kill_after: Option<u64>) -> (bool, std::process::ExitStatus) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args([command, "--config"])
-        .arg(config)
-        .env("TENURE_PROGRESS", "lines")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tenure starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut killed = false;
-    let mut applied = 0u64;
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.starts_with("progress apply ") {
-            applied += 1;
-            if kill_after.is_some_and(|limit| applied >= limit) {
-                child.start_kill().expect("kill");
-                killed = true;
-                break;
-            }
-        }
-    }
-    let status = child.wait().await.expect("wait");
-    (!killed, status)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_large_sync_at_random_points_loses_nothing_and_duplicates_nothing() {
@@ -59,16 +27,16 @@ async fn killing_a_large_sync_at_random_points_loses_nothing_and_duplicates_noth
     let mut kills = 0;
     while kills < KILLS {
         let kill_after = random.random_range(1..60);
-        let (finished, _) = run_tenure(&config, "sync", Some(kill_after)).await;
+        let finished = run_sync(&config, &[], Some(kill_after)).await.finished;
         assert!(!finished, "the sync finished before kill point {kills}; make the workload larger");
         kills += 1;
     }
-    let (_, status) = run_tenure(&config, "sync", None).await;
+    let status = run_sync(&config, &[], None).await.status;
     assert!(status.success(), "the final sync succeeds");
 
     // Replication catches up (sandbox clock), then nothing is left to do.
     sandbox.state().clock.advance(Duration::seconds(1));
-    let (_, status) = run_tenure(&config, "sync", None).await;
+    let status = run_sync(&config, &[], None).await.status;
     assert!(status.success());
 
     let tenant = sandbox.tenant("contoso.com").expect("tenant");

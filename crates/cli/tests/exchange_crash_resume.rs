@@ -10,11 +10,13 @@
 
 #[path = "../../engine/tests/support/mod.rs"]
 mod support;
+mod tenure_process;
+
+use tenure_process::run_sync;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -24,8 +26,6 @@ use rand::{Rng, SeedableRng};
 use sandbox::RunningSandbox;
 use sandbox::knobs::Knobs;
 use store::{StepStatus, Store};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 use vault::MasterKeyRing;
 
 const MANAGERS: usize = 10;
@@ -38,62 +38,6 @@ const EXCHANGE_KILLS: usize = 20;
 const PROVISIONING_DELAY_MS: i64 = 1000;
 /// The stored Exchange connection's name.
 const EXCHANGE_CONNECTION: &str = "contoso-exchange";
-
-/// Exchange settings for leavers only (no lists, no shared mailboxes): the sequence under test.
-const LEAVER_POLICY: &str = r#"
-[exchange]
-enabled = true
-
-[exchange.leaver]
-convert_to_shared = true
-hide_from_address_lists = true
-grant_manager = ["FullAccess"]
-[exchange.leaver.auto_reply]
-internal = "{{ display_name }} has left. Please contact {{ manager_name | default('the service desk') }}."
-"#;
-
-/// How a run of the binary ended.
-struct Ended {
-    /// It ran to the end by itself (was not killed).
-    finished: bool,
-    status: std::process::ExitStatus,
-    /// `progress apply` lines seen.
-    applied: u64,
-    /// Standard error, for the failure message.
-    stderr: String,
-}
-
-/// Runs `tenure sync --config … [extra]`; with `kill_after`, kills it (SIGKILL) once that many `progress apply`
-/// lines have been written.
-async fn run_sync(config: &Path, extra: &[&str], kill_after: Option<u64>) -> Ended {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args(["sync", "--config"])
-        .arg(config)
-        .args(extra)
-        .env("TENURE_PROGRESS", "lines")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tenure starts");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let (mut killed, mut applied, mut stderr) = (false, 0u64, String::new());
-    while let Ok(Some(line)) = lines.next_line().await {
-        if line.starts_with("progress apply ") {
-            applied += 1;
-            if kill_after.is_some_and(|limit| applied >= limit) {
-                child.start_kill().expect("kill");
-                killed = true;
-                break;
-            }
-        } else if !line.starts_with("progress ") {
-            let _ = writeln!(stderr, "{line}");
-        }
-    }
-    let status = child.wait().await.expect("wait");
-    Ended { finished: !killed, status, applied, stderr }
-}
 
 /// Stores the app-only Exchange connection the binary uses, on the binary's own store, sealed with a new master
 /// key written (mode 0600) to `master.key`: Contoso's app with a generated certificate, uploaded to the app
@@ -152,7 +96,8 @@ fn write_config(dir: &Path, sandbox: &RunningSandbox) -> std::path::PathBuf {
 }
 
 fn write_inputs(dir: &Path, rows: &[support::Row]) {
-    std::fs::write(dir.join("policy.toml"), format!("{}\n{LEAVER_POLICY}", support::POLICY)).expect("write policy");
+    std::fs::write(dir.join("policy.toml"), format!("{}\n{}", support::POLICY, support::exchange::LEAVER_ONLY_POLICY))
+        .expect("write policy");
     std::fs::write(dir.join("hr.csv"), support::csv(rows)).expect("write hr");
 }
 

@@ -18,19 +18,6 @@ const LEAVERS: usize = 1000;
 const MANAGERS: usize = 10;
 const PROVISIONING_DELAY_MS: u64 = 2000;
 
-/// Exchange settings for leavers only (no lists, no shared mailboxes): the sequence under test.
-const LEAVER_POLICY: &str = r#"
-[exchange]
-enabled = true
-
-[exchange.leaver]
-convert_to_shared = true
-hide_from_address_lists = true
-grant_manager = ["FullAccess"]
-[exchange.leaver.auto_reply]
-internal = "{{ display_name }} has left. Please contact {{ manager_name | default('the service desk') }}."
-"#;
-
 fn knobs() -> Knobs {
     Knobs {
         seed: 5,
@@ -55,7 +42,8 @@ async fn sync(
     rows: &[Row],
 ) -> model::Plan {
     let policy = dir.join("policy.toml");
-    std::fs::write(&policy, format!("{}\n{LEAVER_POLICY}", support::POLICY)).expect("write policy");
+    std::fs::write(&policy, format!("{}\n{}", support::POLICY, support::exchange::LEAVER_ONLY_POLICY))
+        .expect("write policy");
     let hr = dir.join("hr.csv");
     std::fs::write(&hr, csv(rows)).expect("write hr");
     let now = sandbox.state().clock.now();

@@ -70,6 +70,20 @@ internal = "{{ display_name }} has left. Please contact {{ manager_name | defaul
 hide_from_address_lists = true
 "#;
 
+/// Exchange settings for leavers only (no lists, no shared mailboxes): the leaver sequence on its own, for the
+/// tests and the benchmark that run it at scale.
+pub const LEAVER_ONLY_POLICY: &str = r#"
+[exchange]
+enabled = true
+
+[exchange.leaver]
+convert_to_shared = true
+hide_from_address_lists = true
+grant_manager = ["FullAccess"]
+[exchange.leaver.auto_reply]
+internal = "{{ display_name }} has left. Please contact {{ manager_name | default('the service desk') }}."
+"#;
+
 /// The end-to-end policy with [`EXCHANGE_POLICY`].
 pub fn policy() -> String {
     format!("{}\n{EXCHANGE_POLICY}", super::POLICY)
