@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{fixture, now};
+use common::{check_converging_plan, fixture, now};
 use expect_test::{Expect, expect};
 use model::{Limit, SafetyLimits};
-use planner::{check_limits, plan, render_text, render_text_with_names, simulate};
+use planner::{check_limits, plan, render_text};
 
 const POLICY: &str = "
 policy managed=displayName,jobTitle,department,usageLocation skus=E3,E5,VISIO domains=contoso.com exclude=admin@contoso.com leaver_all
@@ -19,12 +19,7 @@ tgroup g-all all-staff kind=security members=u-admin
 ";
 
 fn check(text: &str, expected: Expect) {
-    let (desired, observed) = fixture(&format!("{POLICY}{text}"));
-    let plan = plan(&desired, &observed, now());
-    expected.assert_eq(&render_text_with_names(&plan, &observed));
-    let after = simulate::apply_plan(&plan, &observed);
-    let again = planner::plan(&desired, &after, now());
-    assert!(again.is_empty(), "plan does not converge:\n{}", render_text(&again));
+    check_converging_plan(&format!("{POLICY}{text}"), expected);
 }
 
 #[test]

@@ -525,3 +525,14 @@ fn user(id: &str, words: &[String]) -> DirectoryUser {
     }
     user
 }
+
+/// Plans `fixture_text`, checks the rendered plan against `expected`, and checks that a perfect apply converges
+/// (planning again after `simulate::apply_plan` gives an empty plan).
+pub fn check_converging_plan(fixture_text: &str, expected: expect_test::Expect) {
+    let (desired, observed) = fixture(fixture_text);
+    let plan = planner::plan(&desired, &observed, now());
+    expected.assert_eq(&planner::render_text_with_names(&plan, &observed));
+    let after = planner::simulate::apply_plan(&plan, &observed);
+    let again = planner::plan(&desired, &after, now());
+    assert!(again.is_empty(), "plan does not converge:\n{}", planner::render_text(&again));
+}
